@@ -1,0 +1,324 @@
+"""Pointwise: the 1×1 convolution, a fully connected layer at every position.
+
+Lin, Chen & Yan, "Network In Network" (2013), https://arxiv.org/abs/1312.4400
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import activations, constraints, initializers, ops, regularizers
+
+from keras_nin.layers._common import (
+    channel_axis,
+    check_choice,
+    check_input_shape,
+    check_positive_int,
+    check_real,
+    register_serializable,
+    round_channels,
+    standardize_data_format,
+)
+
+MODES = ("preserve", "reduce", "expand")
+
+
+def _check_mode_arguments(
+    filters: int | None, mode: str | None, ratio: float | None
+) -> None:
+    """Reject argument combinations that are wrong whatever the input."""
+    if filters is not None and ratio is not None:
+        raise ValueError(
+            "Arguments `filters` and `ratio` are mutually exclusive: give the "
+            "output channel count either directly or as a ratio of the input "
+            f"channels. Received: filters={filters}, ratio={ratio}."
+        )
+    if mode is None:
+        if ratio is not None:
+            raise ValueError(
+                "Argument `ratio` needs `mode='reduce'` or `mode='expand'`. "
+                f"Received: ratio={ratio}, mode=None."
+            )
+        if filters is None:
+            raise ValueError(
+                "Pointwise needs an output channel count: pass `filters=k`, or "
+                "`mode='preserve'`, or `mode='reduce'`/`'expand'` with `filters` "
+                "or `ratio`. Received: filters=None, mode=None."
+            )
+    elif mode == "preserve":
+        if ratio is not None:
+            raise ValueError(
+                "Argument `ratio` is not allowed with mode='preserve' (the output "
+                f"has exactly the input's channels). Received: ratio={ratio}."
+            )
+    elif filters is None and ratio is None:
+        raise ValueError(
+            f"mode='{mode}' needs `filters` or `ratio`. "
+            "Received: filters=None, ratio=None."
+        )
+    elif mode == "reduce" and ratio is not None and not 0 < ratio < 1:
+        raise ValueError(
+            "Invalid value for argument `ratio` with mode='reduce'. Expected "
+            f"0 < ratio < 1. Received: ratio={ratio}."
+        )
+    elif mode == "expand" and ratio is not None and not ratio > 1:
+        raise ValueError(
+            "Invalid value for argument `ratio` with mode='expand'. Expected "
+            f"ratio > 1. Received: ratio={ratio}."
+        )
+
+
+def output_channels(
+    input_channels: int,
+    filters: int | None = None,
+    *,
+    mode: str | None = None,
+    ratio: float | None = None,
+) -> int:
+    """The number of output channels of a `Pointwise` layer on this input.
+
+    Args:
+        input_channels: int, the channel count of the input.
+        filters: int or `None`, the requested output channel count.
+        mode: `None`, `"preserve"`, `"reduce"` or `"expand"`.
+        ratio: float or `None`, output channels as a fraction of
+            `input_channels`, rounded to the nearest integer (halves up), at
+            least 1.
+
+    Returns:
+        The output channel count.
+
+    Raises:
+        ValueError: if the arguments contradict each other or the mode for
+            this input (e.g. `mode="reduce"` with `filters >= input_channels`).
+    """
+    _check_mode_arguments(filters, mode, ratio)
+    if mode is None:
+        return filters
+    if mode == "preserve":
+        if filters is not None and filters != input_channels:
+            raise ValueError(
+                "Invalid value for argument `filters` with mode='preserve'. "
+                f"Expected the input's channel count, {input_channels}. "
+                f"Received: filters={filters}."
+            )
+        return input_channels
+    resolved = filters if ratio is None else round_channels(input_channels * ratio)
+    source = f"filters={filters}" if ratio is None else f"ratio={ratio}"
+    if mode == "reduce" and not resolved < input_channels:
+        raise ValueError(
+            f"Cannot reduce {input_channels} input channels with {source}: "
+            f"mode='reduce' needs fewer than {input_channels} output channels, "
+            f"got {resolved}."
+        )
+    if mode == "expand" and not resolved > input_channels:
+        raise ValueError(
+            f"Cannot expand {input_channels} input channels with {source}: "
+            f"mode='expand' needs more than {input_channels} output channels, "
+            f"got {resolved}."
+        )
+    return resolved
+
+
+@register_serializable
+class Pointwise(keras.layers.Layer):
+    """1×1 convolution: one fully connected layer applied at every position.
+
+    At each spatial position (each pixel of an image, each step of a sequence,
+    each voxel of a volume) the layer takes the vector of `C_in` channel values
+    and applies the same fully connected layer to it: a `(C_in, C_out)` weight
+    matrix, a bias and an activation. The weights are shared across positions,
+    so the layer is exactly a convolution with a kernel of size 1 — and it is
+    computed as one matrix product over the channel axis.
+
+    The number of output channels is any positive `filters`, or follows a
+    `mode` resolved from the real input in `build()`:
+
+    - `"preserve"`: exactly `C_in` channels (the shape-preserving 1×1 layer
+      that adds a nonlinearity, as in Network-in-Network).
+    - `"reduce"`: fewer channels, `filters < C_in` or `ratio` in `(0, 1)`
+      giving `round(C_in * ratio)` (at least 1, halves up).
+    - `"expand"`: more channels, `filters > C_in` or `ratio > 1`.
+
+    After `build()`, `layer.filters` is the resolved channel count, while
+    `get_config()` keeps the arguments as given.
+
+    Args:
+        filters: int or `None`, the number of output channels (filters).
+        mode: `None`, `"preserve"`, `"reduce"` or `"expand"`.
+        ratio: float or `None`, output channels as a fraction of the input
+            channels; needs `mode="reduce"` (`0 < ratio < 1`) or
+            `mode="expand"` (`ratio > 1`). Exclusive with `filters`.
+        activation: activation function or its name. Defaults to `"relu"`,
+            the Network-in-Network choice; `None` gives the linear layer.
+        use_bias: bool, whether to add a bias vector.
+        kernel_initializer: initializer for the `(C_in, C_out)` kernel.
+        bias_initializer: initializer for the bias vector.
+        kernel_regularizer: optional regularizer for the kernel.
+        bias_regularizer: optional regularizer for the bias.
+        activity_regularizer: optional regularizer for the output.
+        kernel_constraint: optional constraint for the kernel.
+        bias_constraint: optional constraint for the bias.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        **kwargs: base layer arguments, such as `name` and `dtype`.
+
+    Input shape:
+        A tensor of rank 3, 4 or 5:
+        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
+        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
+        The channel dimension must be known.
+
+    Output shape:
+        The input shape with the channel dimension replaced by the resolved
+        `filters`; every other dimension is unchanged.
+
+    Raises:
+        ValueError: for an unknown `mode`, non-positive `filters`, a `ratio`
+            outside the mode's range, `filters` given with `ratio`, `filters`
+            that contradict the mode for the input, an unknown channel
+            dimension or an input rank other than 3, 4 or 5.
+        TypeError: for `filters` or `ratio` of the wrong type.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_nin
+    >>> x = np.random.rand(2, 6, 6, 32).astype("float32")
+    >>> keras_nin.layers.Pointwise(16)(x).shape
+    (2, 6, 6, 16)
+    >>> keras_nin.layers.Pointwise(mode="preserve")(x).shape
+    (2, 6, 6, 32)
+    >>> keras_nin.layers.Pointwise(mode="reduce", ratio=0.25)(x).shape
+    (2, 6, 6, 8)
+    """
+
+    def __init__(
+        self,
+        filters: int | None = None,
+        *,
+        mode: str | None = None,
+        ratio: float | None = None,
+        activation: str | Any | None = "relu",
+        use_bias: bool = True,
+        kernel_initializer: str | Any = "glorot_uniform",
+        bias_initializer: str | Any = "zeros",
+        kernel_regularizer: str | Any | None = None,
+        bias_regularizer: str | Any | None = None,
+        activity_regularizer: str | Any | None = None,
+        kernel_constraint: str | Any | None = None,
+        bias_constraint: str | Any | None = None,
+        data_format: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if filters is not None:
+            filters = check_positive_int("filters", filters)
+        if mode is not None:
+            mode = check_choice("mode", mode, MODES)
+        if ratio is not None:
+            ratio = check_real("ratio", ratio)
+        _check_mode_arguments(filters, mode, ratio)
+        self._requested_filters = filters
+        self.filters = filters
+        self.mode = mode
+        self.ratio = ratio
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = keras.layers.InputSpec(min_ndim=3, max_ndim=5)
+
+    def _output_channels(self, input_shape: Sequence[int | None]) -> int:
+        input_channels = check_input_shape(
+            type(self).__name__, input_shape, self.data_format
+        )
+        return output_channels(
+            input_channels, self._requested_filters, mode=self.mode, ratio=self.ratio
+        )
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        self.filters = self._output_channels(input_shape)
+        axis = channel_axis(self.data_format)
+        input_channels = input_shape[axis]
+        self.input_spec = keras.layers.InputSpec(
+            ndim=len(input_shape), axes={axis: input_channels}
+        )
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_channels, self.filters),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+        # Broadcast shape of the bias for channels_first inputs: (F, 1, ..., 1).
+        self._bias_shape = (
+            (self.filters,) + (1,) * (len(input_shape) - 2)
+            if self.data_format == "channels_first"
+            else (self.filters,)
+        )
+
+    def call(self, inputs: Any) -> Any:
+        if self.data_format == "channels_last":
+            # (..., C_in) @ (C_in, C_out): the per-position fully connected layer.
+            outputs = ops.matmul(inputs, self.kernel)
+        else:
+            outputs = ops.einsum("nc...,cf->nf...", inputs, self.kernel)
+        if self.use_bias:
+            # Bias first: the TensorFlow backend's `ops.add(x, b)` treats a
+            # squeezable `b` as a bias and guesses channels_last whenever the
+            # last axis of `x` has `F` entries, which is wrong for
+            # channels_first inputs whose last spatial size equals `F`.
+            outputs = ops.add(ops.reshape(self.bias, self._bias_shape), outputs)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def compute_output_shape(
+        self, input_shape: Sequence[int | None]
+    ) -> tuple[int | None, ...]:
+        output_shape = list(input_shape)
+        output_shape[channel_axis(self.data_format)] = self._output_channels(
+            input_shape
+        )
+        return tuple(output_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self._requested_filters,
+                "mode": self.mode,
+                "ratio": self.ratio,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "activity_regularizer": regularizers.serialize(
+                    self.activity_regularizer
+                ),
+                "data_format": self.data_format,
+            }
+        )
+        return config

@@ -1,0 +1,99 @@
+"""Checks every keras-nin layer must pass, one helper per property.
+
+Each layer's test module calls these with its own constructor arguments, in the
+manner of keras-hub's `TestCase.run_serialization_test` and friends, so a
+property is tested the same way for every layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+
+BACKEND = keras.backend.backend()
+
+
+def random_input(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype("float32")
+
+
+def check_output_shapes(layer_factory: Callable[[], keras.Layer], x: np.ndarray):
+    """Eager, symbolic and `compute_output_shape` shapes agree; return output."""
+    eager_layer = layer_factory()
+    eager = keras.ops.convert_to_numpy(eager_layer(x))
+    assert eager_layer.compute_output_shape(x.shape) == eager.shape
+
+    symbolic_input = keras.Input(batch_shape=(None, *x.shape[1:]))
+    symbolic = layer_factory()(symbolic_input)
+    assert tuple(symbolic.shape) == (None, *eager.shape[1:])
+    return eager
+
+
+def check_config_round_trip(layer: keras.Layer, x: np.ndarray) -> None:
+    """`from_config(get_config())` rebuilds a layer with the same outputs."""
+    expected = keras.ops.convert_to_numpy(layer(x))
+    config = layer.get_config()
+    clone = type(layer).from_config(config)
+    assert clone.get_config() == config
+    clone.build(x.shape)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(clone(x)), expected, rtol=1e-6, atol=1e-6
+    )
+    # The generic Keras (de)serialization path finds the registered class.
+    revived = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(layer)
+    )
+    assert type(revived) is type(layer)
+
+
+def check_model_saving(
+    layer_factory: Callable[[], keras.Layer], x: np.ndarray, tmp_path: Path
+) -> None:
+    """A model holding the layer survives a `.keras` round trip, outputs equal."""
+    inputs = keras.Input(x.shape[1:])
+    model = keras.Model(inputs, layer_factory()(inputs))
+    expected = keras.ops.convert_to_numpy(model(x))
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)), expected, rtol=1e-6, atol=1e-6
+    )
+
+
+def check_training(
+    layer_factory: Callable[[], keras.Layer], x: np.ndarray, steps: int = 30
+) -> tuple[float, float]:
+    """A small regression through the layer: the loss must fall."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(x.shape[1:])
+    outputs = keras.layers.Dense(1)(keras.layers.Flatten()(layer_factory()(inputs)))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    target = np.sin(x.reshape(len(x), -1).sum(axis=1, keepdims=True))
+    history = model.fit(x, target, epochs=steps, batch_size=len(x), verbose=0)
+    first, last = history.history["loss"][0], history.history["loss"][-1]
+    assert last < 0.5 * first, (first, last)
+    return first, last
+
+
+def check_mixed_precision(
+    layer_factory: Callable[[], keras.Layer], x: np.ndarray, policy: str
+) -> None:
+    """Under a mixed policy: compute dtype on the output, variables in float32."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        layer = layer_factory()
+        y = layer(x)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    compute_dtype = policy.removeprefix("mixed_")
+    assert keras.backend.standardize_dtype(y.dtype) == compute_dtype
+    assert layer.weights
+    for weight in layer.weights:
+        assert weight.dtype == "float32", weight.path
