@@ -28,7 +28,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.docs-installed
 
 docs: $(VENV)/.docs-installed
-	$(BIN)/mkdocs serve --dev-addr $(DOCS_ADDR)
+	SITE_URL=http://$(DOCS_ADDR)/ $(BIN)/mkdocs serve --dev-addr $(DOCS_ADDR)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
