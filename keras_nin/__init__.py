@@ -1,7 +1,7 @@
 """keras-nin: Network-in-Network and 1×1-convolution blocks for Keras 3."""
 
-from keras_nin import layers
+from keras_nin import layers, models
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "layers"]
+__all__ = ["__version__", "layers", "models"]

@@ -1,8 +1,10 @@
 """The one home for what every keras-nin layer shares.
 
 Argument validation that raises our clear errors, the channel axis of a
-`data_format`, channel rounding, and the decorator that registers a layer as
-Keras-serializable. Layers import these instead of re-deriving them.
+`data_format`, channel rounding, the decorator that registers a layer as
+Keras-serializable, normalization chosen by name, the weight arguments every
+convolution of a block receives, and the spatial convolution by input rank.
+Layers import these instead of re-deriving them.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import keras
+from keras import constraints, initializers, ops, regularizers
 
 PACKAGE = "keras_nin"
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -115,3 +118,336 @@ def round_channels(value: float) -> int:
     to even: a channel count should not depend on the parity of its neighbour.
     """
     return max(1, math.floor(value + 0.5))
+
+
+def check_rate(name: str, value: object) -> float:
+    """Return `value` as a `float` if it is a probability in `[0, 1)`.
+
+    Raises:
+        TypeError: if `value` is not a real number.
+        ValueError: if `value` is not in `[0, 1)`.
+    """
+    value = check_real(name, value)
+    if not 0 <= value < 1:
+        raise ValueError(_invalid(name, value, "a rate in [0, 1)"))
+    return value
+
+
+def check_int_or_tuple(name: str, value: object) -> int | tuple[int, ...]:
+    """Return a kernel size or stride: a positive int or a tuple of them.
+
+    The length of a tuple is checked against the input's spatial rank later,
+    by `expand_to_rank` in `build()`.
+
+    Raises:
+        TypeError: if `value` is neither an integer nor a sequence of integers.
+        ValueError: if an entry is zero or negative, or the sequence is empty.
+    """
+    expected = "a strictly positive integer or a tuple of them"
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(_invalid(name, value, expected))
+        return int(value)
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise TypeError(_invalid(name, value, expected))
+    if not value:
+        raise ValueError(_invalid(name, value, expected))
+    for entry in value:
+        if isinstance(entry, bool) or not isinstance(entry, numbers.Integral):
+            raise TypeError(_invalid(name, value, expected))
+        if entry <= 0:
+            raise ValueError(_invalid(name, value, expected))
+    return tuple(int(entry) for entry in value)
+
+
+def expand_to_rank(
+    name: str, value: int | Sequence[int], spatial_rank: int
+) -> tuple[int, ...]:
+    """Broadcast an int to `spatial_rank` entries; check a tuple's length.
+
+    Raises:
+        ValueError: if a tuple's length is not `spatial_rank`.
+    """
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * spatial_rank
+    value = tuple(value)
+    if len(value) != spatial_rank:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected an int or a tuple "
+            f"of {spatial_rank} ints, one per spatial dimension of the input. "
+            f"Received: {name}={value!r}."
+        )
+    return value
+
+
+# --- Normalization chosen by name -------------------------------------------
+
+NORMALIZATIONS = ("batch", "layer", "group")
+MAX_GROUPS = 32
+
+
+def check_normalization(value: object) -> str | None:
+    """Return `None` or one of `NORMALIZATIONS` (case-insensitive).
+
+    Raises:
+        TypeError: if `value` is neither `None` nor a string.
+        ValueError: for an unknown name.
+    """
+    if value is None:
+        return None
+    expected = "None or one of " + ", ".join(repr(c) for c in NORMALIZATIONS)
+    if not isinstance(value, str):
+        raise TypeError(_invalid("normalization", value, expected))
+    if value.lower() not in NORMALIZATIONS:
+        raise ValueError(_invalid("normalization", value, expected))
+    return value.lower()
+
+
+def group_count(channels: int, max_groups: int = MAX_GROUPS) -> int:
+    """The number of groups `normalization="group"` uses for `channels`.
+
+    The largest divisor of `channels` that is at most `max_groups` (32, the
+    default of Wu & He, "Group Normalization", 2018): 32 for 64, 96, 160 or
+    192 channels, 24 for 48, 25 for 100, and `channels` itself below 33
+    channels (one channel per group).
+    """
+    for groups in range(min(max_groups, channels), 0, -1):
+        if channels % groups == 0:
+            return groups
+    raise AssertionError("unreachable: 1 divides every channel count")
+
+
+def normalization_layer(
+    normalization: str | None,
+    channels: int,
+    data_format: str,
+    **kwargs: Any,
+) -> keras.layers.Layer | None:
+    """A fresh normalization layer over the channel axis, chosen by name.
+
+    Every block accepts the same spellings with the same meaning:
+
+    - `None`: no normalization; returns `None`.
+    - `"batch"`: `keras.layers.BatchNormalization` over the channel axis
+      (statistics over the batch and every position, per channel).
+    - `"layer"`: `keras.layers.LayerNormalization` over the channel axis only:
+      each position's channel vector is normalized on its own, as in ConvNeXt
+      and timm's `LayerNorm2d`.
+    - `"group"`: `keras.layers.GroupNormalization` with
+      `group_count(channels)` groups.
+
+    Keras's default epsilon and momentum are kept.
+
+    Args:
+        normalization: `None`, `"batch"`, `"layer"` or `"group"`.
+        channels: int, the channel count of the tensor to normalize.
+        data_format: `"channels_last"` or `"channels_first"`.
+        **kwargs: passed to the layer, e.g. `name` and `dtype`.
+
+    Returns:
+        An unbuilt Keras layer, or `None` for `normalization=None`.
+    """
+    normalization = check_normalization(normalization)
+    axis = channel_axis(data_format)
+    if normalization is None:
+        return None
+    if normalization == "batch":
+        return keras.layers.BatchNormalization(axis=axis, **kwargs)
+    if normalization == "layer":
+        return keras.layers.LayerNormalization(axis=axis, **kwargs)
+    return keras.layers.GroupNormalization(
+        groups=group_count(channels), axis=axis, **kwargs
+    )
+
+
+# --- The weight arguments every convolution of a block receives -------------
+
+_WEIGHT_ARGUMENTS = {
+    "kernel_initializer": initializers,
+    "bias_initializer": initializers,
+    "kernel_regularizer": regularizers,
+    "bias_regularizer": regularizers,
+    "kernel_constraint": constraints,
+    "bias_constraint": constraints,
+}
+
+
+def weight_arguments(
+    kernel_initializer: str | Any = "glorot_uniform",
+    bias_initializer: str | Any = "zeros",
+    kernel_regularizer: str | Any | None = None,
+    bias_regularizer: str | Any | None = None,
+    kernel_constraint: str | Any | None = None,
+    bias_constraint: str | Any | None = None,
+) -> dict[str, Any]:
+    """Validate a block's weight arguments and return them serialized.
+
+    The result is both what the block's `get_config()` reports and what it
+    passes, as `**kwargs`, to every convolution inside: each convolution
+    deserializes its own copy, so no initializer instance (and its seed) is
+    shared between layers.
+
+    Raises:
+        ValueError: for an unknown initializer, regularizer or constraint.
+    """
+    given = {
+        "kernel_initializer": kernel_initializer,
+        "bias_initializer": bias_initializer,
+        "kernel_regularizer": kernel_regularizer,
+        "bias_regularizer": bias_regularizer,
+        "kernel_constraint": kernel_constraint,
+        "bias_constraint": bias_constraint,
+    }
+    return {
+        name: module.serialize(module.get(given[name]))
+        for name, module in _WEIGHT_ARGUMENTS.items()
+    }
+
+
+def conv_bias_and_activation(
+    normalization: str | None, activation: Any
+) -> dict[str, Any]:
+    """`use_bias` and `activation` of a convolution that a norm may follow.
+
+    Without a norm the convolution keeps its bias and applies `activation`
+    itself. With a norm the bias is dropped (the norm's own offset replaces
+    it) and the convolution stays linear: the caller applies `activation`
+    after the norm.
+    """
+    if normalization is None:
+        return {"use_bias": True, "activation": activation}
+    return {"use_bias": False, "activation": None}
+
+
+# --- Spatial convolutions ----------------------------------------------------
+
+
+class _ChannelAxisBias:
+    """Adds a channels_first convolution's bias along the channel axis.
+
+    Keras's TensorFlow `ops.add(outputs, bias)` treats a bias that squeezes to
+    a vector as `tf.nn.bias_add` and guesses channels_last whenever the last
+    axis of `outputs` has `filters` entries: a channels_first output whose last
+    spatial size equals `filters` got its bias added along the wrong axis.
+    Adding `outputs` to the reshaped bias, bias first, avoids the guess (as
+    `Pointwise.call` does).
+    """
+
+    def call(self, inputs: Any) -> Any:
+        if not (self.use_bias and self.data_format == "channels_first"):
+            return super().call(inputs)
+        outputs = self.convolution_op(inputs, self.kernel)
+        bias = ops.reshape(self.bias, (1, self.filters) + (1,) * self.rank)
+        outputs = ops.add(bias, outputs)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+
+@register_serializable
+class Conv1D(_ChannelAxisBias, keras.layers.Conv1D):
+    """`keras.layers.Conv1D` with the channels_first bias fix."""
+
+
+@register_serializable
+class Conv2D(_ChannelAxisBias, keras.layers.Conv2D):
+    """`keras.layers.Conv2D` with the channels_first bias fix."""
+
+
+@register_serializable
+class Conv3D(_ChannelAxisBias, keras.layers.Conv3D):
+    """`keras.layers.Conv3D` with the channels_first bias fix."""
+
+
+_CONVOLUTIONS = {1: Conv1D, 2: Conv2D, 3: Conv3D}
+
+
+def spatial_conv(spatial_rank: int, *args: Any, **kwargs: Any) -> keras.layers.Layer:
+    """A Keras convolution for inputs of `spatial_rank` spatial dimensions.
+
+    `keras.layers.Conv1D`, `Conv2D` or `Conv3D` (subclassed to add a
+    channels_first bias along the channel axis on every backend); `args` and
+    `kwargs` are theirs.
+    """
+    return _CONVOLUTIONS[spatial_rank](*args, **kwargs)
+
+
+def subsample(inputs: Any, strides: Sequence[int], data_format: str) -> Any:
+    """Keep every `strides[i]`-th position along each spatial axis.
+
+    This is what a strided 1×1 convolution sees of its input (with "same" or
+    "valid" padding alike), so `Pointwise` after `subsample` is a 1×1
+    convolution with a stride. A spatial size `n` becomes `ceil(n / s)`.
+    """
+    if all(s == 1 for s in strides):
+        return inputs
+    spatial = tuple(slice(None, None, s) for s in strides)
+    if data_format == "channels_last":
+        return inputs[(slice(None), *spatial, slice(None))]
+    return inputs[(slice(None), slice(None), *spatial)]
+
+
+def conv_output_shape(
+    input_shape: Sequence[int | None],
+    filters: int,
+    kernel_size: Sequence[int],
+    strides: Sequence[int],
+    padding: str,
+    data_format: str,
+) -> tuple[int | None, ...]:
+    """The output shape of a convolution (dilation 1), as Keras computes it.
+
+    Each spatial size `n` becomes `ceil(n / s)` with `"same"` padding and
+    `ceil((n - k + 1) / s)` with `"valid"` padding; unknown sizes stay `None`.
+
+    Raises:
+        ValueError: if `"valid"` padding leaves no position (`n < k`).
+    """
+    input_shape = tuple(input_shape)
+    last = data_format == "channels_last"
+    spatial = input_shape[1:-1] if last else input_shape[2:]
+    sizes = []
+    for size, kernel, stride in zip(spatial, kernel_size, strides, strict=True):
+        if size is None:
+            sizes.append(None)
+            continue
+        if padding == "valid":
+            if size < kernel:
+                raise ValueError(
+                    f"A {tuple(kernel_size)} convolution with padding='valid' "
+                    f"needs spatial sizes of at least the kernel size. "
+                    f"Received: input_shape={input_shape}."
+                )
+            size = size - kernel + 1
+        sizes.append(-(-size // stride))
+    if data_format == "channels_last":
+        return (input_shape[0], *sizes, filters)
+    return (input_shape[0], filters, *sizes)
+
+
+class Block(keras.layers.Layer):
+    """Base of the composite blocks: lists their sublayers as `layers`.
+
+    `model.summary(expand_nested=True)` expands a layer that has a non-empty
+    `layers` attribute, so a model's summary shows each block's convolutions
+    and norms under it. Sublayers appear in the order the block assigned them
+    in `build()`, which is the order of the computation.
+
+    A subclass may set `default_name`: unnamed instances are then called
+    `default_name`, `default_name_1`, ... (Keras would snake-case the class
+    name, turning `NiNBlock` into `ni_n_block`).
+    """
+
+    default_name: str | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        if self.default_name is not None and kwargs.get("name") is None:
+            uid = keras.backend.get_uid(self.default_name)
+            kwargs["name"] = (
+                self.default_name if uid == 1 else f"{self.default_name}_{uid - 1}"
+            )
+        super().__init__(**kwargs)
+
+    @property
+    def layers(self) -> list[keras.layers.Layer]:
+        return list(self._flatten_layers(include_self=False, recursive=False))
