@@ -97,3 +97,34 @@ def check_mixed_precision(
     assert layer.weights
     for weight in layer.weights:
         assert weight.dtype == "float32", weight.path
+
+
+def randomize_weights(layer: keras.Layer, seed: int = 0) -> None:
+    """Give every weight of a built layer random values, variances positive.
+
+    Fresh layers have zero biases and unit norms, which would hide a bias or a
+    norm applied along the wrong axis; random values expose it.
+    """
+    rng = np.random.default_rng(seed)
+    for weight in layer.weights:
+        values = rng.standard_normal(tuple(weight.shape)).astype("float32")
+        if "variance" in weight.path:
+            values = np.abs(values) + 0.5
+        weight.assign(0.5 * values if "kernel" in weight.path else values)
+
+
+def summary_text(model: keras.Model, expand_nested: bool = False) -> str:
+    """The text of `model.summary()`, for asserting what a reader sees."""
+    lines = []
+    model.summary(
+        expand_nested=expand_nested, print_fn=lambda *a, **k: lines.append(a[0])
+    )
+    return "\n".join(lines)
+
+
+def to_channels_last(x: np.ndarray) -> np.ndarray:
+    return np.moveaxis(x, 1, -1)
+
+
+def to_channels_first(x: np.ndarray) -> np.ndarray:
+    return np.moveaxis(x, -1, 1)
