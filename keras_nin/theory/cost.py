@@ -245,7 +245,8 @@ def _format_shape(shape: Any) -> str:
     if shape is None:
         return "?"
     if _is_shape(shape):
-        return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
+        dims = ["?" if d is None else str(d) for d in shape]
+        return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
     return "[" + ", ".join(_format_shape(s) for s in shape) + "]"
 
 
