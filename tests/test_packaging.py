@@ -26,10 +26,12 @@ def test_version_matches_installed_metadata():
 
 
 def test_public_api():
-    assert keras_nin.layers.__all__ == ["Pointwise"]
-    assert keras.saving.get_registered_object("keras_nin>Pointwise") is (
-        keras_nin.layers.Pointwise
-    )
+    assert keras_nin.layers.__all__ == ["Bottleneck", "NiNBlock", "Pointwise"]
+    for name in keras_nin.layers.__all__:
+        assert keras.saving.get_registered_object(f"keras_nin>{name}") is getattr(
+            keras_nin.layers, name
+        )
+    assert keras_nin.models.__all__ == ["NiN"]
 
 
 @backend_independent
