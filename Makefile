@@ -12,7 +12,10 @@ DOCS_ADDR ?= 127.0.0.1:8000
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: docs test lint build-docs clean
+.PHONY: docs test lint build-docs browser vendor clean
+
+KATEX_VERSION := 0.16.47
+KATEX_DIR := docs/assets/vendor/katex
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,12 +40,30 @@ lint: $(VENV)/.test-installed
 build-docs: $(VENV)/.docs-installed
 	$(BIN)/mkdocs build --strict
 
-test: lint $(VENV)/.test-installed
+# The strict docs build runs first: it executes every snippet, and the page test
+# (in the TensorFlow run) opens the site it built.
+test: lint build-docs browser $(VENV)/.test-installed
 	@for backend in $(BACKENDS); do \
 		echo "=== pytest, KERAS_BACKEND=$$backend ==="; \
-		KERAS_BACKEND=$$backend $(BIN)/python -m pytest || exit 1; \
+		KERAS_NIN_SITE_DIR=$(CURDIR)/site KERAS_BACKEND=$$backend \
+			$(BIN)/python -m pytest || exit 1; \
 	done
-	$(MAKE) build-docs
+
+# The page test drives Debian's Chromium; install it when it is missing.
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq chromium >/dev/null; }
+
+# Refresh the vendored KaTeX from the npm registry (run by hand, output committed).
+vendor:
+	rm -rf $(KATEX_DIR) && mkdir -p $(KATEX_DIR)/contrib $(KATEX_DIR)/fonts
+	cd $$(mktemp -d) && npm pack --silent katex@$(KATEX_VERSION) && tar xzf katex-*.tgz && \
+		cp package/dist/katex.min.js package/dist/katex.min.css $(CURDIR)/$(KATEX_DIR)/ && \
+		cp package/dist/contrib/auto-render.min.js $(CURDIR)/$(KATEX_DIR)/contrib/ && \
+		cp package/dist/fonts/*.woff2 $(CURDIR)/$(KATEX_DIR)/fonts/ && \
+		cp package/LICENSE $(CURDIR)/$(KATEX_DIR)/LICENSE
 
 clean:
 	rm -rf $(VENV) site dist build .pytest_cache .ruff_cache .hypothesis

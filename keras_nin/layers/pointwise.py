@@ -184,15 +184,17 @@ class Pointwise(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> import keras_nin
-    >>> x = np.random.rand(2, 6, 6, 32).astype("float32")
-    >>> keras_nin.layers.Pointwise(16)(x).shape
+    >>> x = np.random.rand(2, 6, 6, 32).astype("float32")  # 36 positions, 32 channels
+    >>> keras.ops.shape(keras_nin.layers.Pointwise(16)(x))
     (2, 6, 6, 16)
-    >>> keras_nin.layers.Pointwise(mode="preserve")(x).shape
+    >>> keras.ops.shape(keras_nin.layers.Pointwise(mode="preserve")(x))
     (2, 6, 6, 32)
-    >>> keras_nin.layers.Pointwise(mode="reduce", ratio=0.25)(x).shape
-    (2, 6, 6, 8)
+    >>> layer = keras_nin.layers.Pointwise(mode="reduce", ratio=0.25)
+    >>> keras.ops.shape(layer(x)), layer.filters, layer.count_params()
+    ((2, 6, 6, 8), 8, 264)
     """
 
     def __init__(
