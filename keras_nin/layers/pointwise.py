@@ -270,28 +270,31 @@ class Pointwise(keras.layers.Layer):
             )
         else:
             self.bias = None
-        # Broadcast shape of the bias for channels_first inputs: (F, 1, ..., 1).
-        self._bias_shape = (
-            (self.filters,) + (1,) * (len(input_shape) - 2)
-            if self.data_format == "channels_first"
-            else (self.filters,)
-        )
 
     def call(self, inputs: Any) -> Any:
+        # One matrix product over the channel axis, on a 2-D or 3-D view of the
+        # input: TensorFlow's gradient of a broadcast N-D matmul is slower.
+        shape = ops.shape(inputs)
         if self.data_format == "channels_last":
-            # (..., C_in) @ (C_in, C_out): the per-position fully connected layer.
-            outputs = ops.matmul(inputs, self.kernel)
+            # (positions, C_in) @ (C_in, C_out): the per-position dense layer.
+            positions = ops.reshape(inputs, (-1, shape[-1]))
+            outputs = ops.matmul(positions, self.kernel)
+            if self.use_bias:
+                outputs = ops.add(outputs, self.bias)
+            output_shape = (*shape[:-1], self.filters)
         else:
-            outputs = ops.einsum("nc...,cf->nf...", inputs, self.kernel)
-        if self.use_bias:
-            # Bias first: the TensorFlow backend's `ops.add(x, b)` treats a
-            # squeezable `b` as a bias and guesses channels_last whenever the
-            # last axis of `x` has `F` entries, which is wrong for
-            # channels_first inputs whose last spatial size equals `F`.
-            outputs = ops.add(ops.reshape(self.bias, self._bias_shape), outputs)
+            # (C_out, C_in) @ (N, C_in, positions): no transpose of the input.
+            positions = ops.reshape(inputs, (shape[0], shape[1], -1))
+            outputs = ops.matmul(ops.transpose(self.kernel), positions)
+            if self.use_bias:
+                # Bias first: the TensorFlow backend's `ops.add(x, b)` treats a
+                # squeezable `b` as a bias and guesses channels_last whenever
+                # the last axis of `x` has `C_out` entries.
+                outputs = ops.add(ops.expand_dims(self.bias, -1), outputs)
+            output_shape = (shape[0], self.filters, *shape[2:])
         if self.activation is not None:
             outputs = self.activation(outputs)
-        return outputs
+        return ops.reshape(outputs, output_shape)
 
     def compute_output_shape(
         self, input_shape: Sequence[int | None]
