@@ -65,21 +65,21 @@ def reference_output(block, x):
     else:
         shortcut = plain_conv(block.projection, x, strides=block.strides)
         shortcut = plain_norm(block.projection_norm, shortcut)
-    y = keras.ops.convert_to_numpy(relu(y + shortcut))
+    y = keras.ops.convert_to_numpy(relu(keras.ops.add(y, shortcut)))
     return to_channels_first(y) if channels_first else y
 
 
-@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize(
-    ("filters", "channels", "kwargs"),
+    ("data_format", "filters", "channels", "kwargs"),
     [
-        (8, 8, {}),  # identity shortcut
-        (8, 8, {"shortcut": "projection"}),
-        (8, 4, {}),  # channel change: projection
-        (8, 8, {"strides": 2}),  # stride: projection
-        (12, 4, {"strides": 2, "kernel_size": 5, "groups": 3}),
-        (8, 8, {"normalization": None}),  # every conv with a bias
-        (8, 3, {"normalization": None, "strides": (2, 1)}),
+        ("channels_last", 8, 8, {}),  # identity shortcut
+        ("channels_first", 8, 8, {}),
+        ("channels_last", 8, 8, {"shortcut": "projection"}),
+        ("channels_first", 8, 4, {}),  # channel change: projection
+        ("channels_last", 8, 8, {"strides": 2}),  # stride: projection
+        ("channels_first", 12, 4, {"strides": 2, "kernel_size": 5, "groups": 3}),
+        ("channels_last", 8, 8, {"normalization": None}),  # convs with a bias
+        ("channels_first", 8, 3, {"normalization": None, "strides": (2, 1)}),
     ],
 )
 def test_numerics_match_plain_keras_layers(data_format, filters, channels, kwargs):

@@ -67,14 +67,18 @@ def reference_output(block, x):
     return to_channels_first(y) if channels_first else y
 
 
-@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-@pytest.mark.parametrize("normalization", [None, "batch", "layer", "group"])
 @pytest.mark.parametrize(
-    "kwargs",
+    ("data_format", "normalization", "kwargs"),
     [
-        {"mlp_filters": None, "mlp_depth": 2},
-        {"mlp_filters": (6, 5)},
-        {"mlp_filters": (3,), "strides": 2, "padding": "valid"},
+        ("channels_last", None, {"mlp_depth": 2}),  # shape-preserving
+        ("channels_first", None, {"mlp_filters": (6, 5)}),  # channel-reducing
+        ("channels_last", "batch", {"mlp_filters": (6, 5)}),
+        ("channels_first", "batch", {"mlp_depth": 2}),
+        ("channels_last", "layer", {"mlp_filters": (3,), "strides": 2}),
+        ("channels_first", "layer", {"mlp_filters": (6, 5)}),
+        ("channels_last", "group", {"mlp_depth": 3}),
+        ("channels_first", "group", {"mlp_filters": (3,), "padding": "valid"}),
+        ("channels_last", None, {"strides": 2, "padding": "valid"}),
     ],
 )
 def test_numerics_match_plain_keras_layers(data_format, normalization, kwargs):
@@ -141,6 +145,32 @@ def test_output_shapes(kwargs, input_shape, output_shape, widths):
         assert NiNBlock(6, **kwargs).widths == widths
 
 
+@pytest.mark.parametrize("rank", [3, 4])
+def test_layer_norm_over_channels_first_channels(rank):
+    """Each position's channel vector normalized (Keras's PyTorch backend
+    normalizes the trailing axis instead, or raises).
+    """
+    x = random_input((2, 3) + (3,) * (rank - 2))
+    block = NiNBlock(
+        3,
+        1,
+        mlp_depth=1,
+        normalization="layer",
+        activation=None,
+        data_format="channels_first",
+    )
+    block.build(x.shape)
+    randomize_weights(block)
+    norm = keras.ops.convert_to_numpy(block.conv_norm(x))
+    gamma, beta = block.conv_norm.get_weights()
+    mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    shape = (1, 3) + (1,) * (rank - 2)
+    expected = (x - mean) / np.sqrt(var + 1e-3) * gamma.reshape(shape) + beta.reshape(
+        shape
+    )
+    np.testing.assert_allclose(norm, expected, rtol=1e-4, atol=1e-4)
+
+
 def test_paper_blocks_have_the_papers_weights():
     """192-160-96 on a CIFAR image and 192-192-192 after it, biases included."""
     block = NiNBlock(192, 5, mlp_filters=(160, 96))
@@ -164,9 +194,9 @@ def test_normalization_drops_the_biases_and_sits_before_the_activation():
     assert block.conv.bias is None and block.mlp_1.bias is None
     assert block.conv.activation is not keras.activations.relu
     # A norm then ReLU: in training mode each channel has zero mean before the
-    # ReLU, so about half the outputs are zero.
+    # ReLU, so a good part of the outputs (about half) is zero.
     y = keras.ops.convert_to_numpy(block(random_input((8, 6, 6, 3)), training=True))
-    assert 0.3 < (y == 0).mean() < 0.7
+    assert 0.2 < (y == 0).mean() < 0.8
 
 
 @pytest.mark.parametrize(

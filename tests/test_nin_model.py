@@ -140,7 +140,7 @@ def test_fit_lowers_the_loss():
     )
     x = random_input((32, 8, 8, 1))
     labels = np.random.default_rng(0).integers(0, 3, size=32)
-    history = model.fit(x, labels, epochs=15, batch_size=16, verbose=0)
+    history = model.fit(x, labels, epochs=12, batch_size=32, verbose=0)
     first, last = history.history["loss"][0], history.history["loss"][-1]
     assert last < 0.5 * first, (first, last)
 

@@ -217,6 +217,34 @@ def group_count(channels: int, max_groups: int = MAX_GROUPS) -> int:
     raise AssertionError("unreachable: 1 divides every channel count")
 
 
+@register_serializable
+class LayerNormalization(keras.layers.LayerNormalization):
+    """`keras.layers.LayerNormalization` that normalizes axis 1 on every backend.
+
+    On the PyTorch backend Keras hands any contiguous list of axes to
+    `torch.nn.functional.layer_norm`, which normalizes the *trailing*
+    dimensions: `axis=1` of a `(N, C, H, W)` input raises, and `axis=1` of a
+    `(N, C, L)` input with `L == C` silently normalizes the last axis. A single
+    non-last axis is moved last, normalized there, and moved back.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        rank = len(inputs.shape)
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        if len(axes) != 1 or axes[0] % rank == rank - 1:
+            return super().call(inputs)
+        axis = axes[0]
+        outputs = ops.layer_normalization(
+            ops.moveaxis(inputs, axis, -1),
+            self.gamma,
+            self.beta,
+            axis=-1,
+            epsilon=self.epsilon,
+            rms_scaling=self.rms_scaling,
+        )
+        return ops.cast(ops.moveaxis(outputs, -1, axis), self.compute_dtype)
+
+
 def normalization_layer(
     normalization: str | None,
     channels: int,
@@ -232,7 +260,8 @@ def normalization_layer(
       (statistics over the batch and every position, per channel).
     - `"layer"`: `keras.layers.LayerNormalization` over the channel axis only:
       each position's channel vector is normalized on its own, as in ConvNeXt
-      and timm's `LayerNorm2d`.
+      and timm's `LayerNorm2d` (subclassed to be correct for channels_first
+      on PyTorch).
     - `"group"`: `keras.layers.GroupNormalization` with
       `group_count(channels)` groups.
 
@@ -254,7 +283,7 @@ def normalization_layer(
     if normalization == "batch":
         return keras.layers.BatchNormalization(axis=axis, **kwargs)
     if normalization == "layer":
-        return keras.layers.LayerNormalization(axis=axis, **kwargs)
+        return LayerNormalization(axis=axis, **kwargs)
     return keras.layers.GroupNormalization(
         groups=group_count(channels), axis=axis, **kwargs
     )
