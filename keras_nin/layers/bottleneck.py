@@ -123,15 +123,15 @@ class Bottleneck(Block):
     >>> import keras_nin
     >>> x = np.random.rand(2, 8, 8, 256).astype("float32")
     >>> block = keras_nin.layers.Bottleneck(256)  # identity shortcut
-    >>> block(x).shape
+    >>> tuple(block(x).shape)
     (2, 8, 8, 256)
     >>> block.count_params()  # 69,632 conv weights, 4 × 384 norm values
     71168
     >>> down = keras_nin.layers.Bottleneck(512, strides=2)  # projection
-    >>> down(x).shape
+    >>> tuple(down(x).shape)
     (2, 4, 4, 512)
-    >>> [layer.name for layer in down.layers if "norm" not in layer.name]
-    ['reduce', 'conv', 'expand', 'projection']
+    >>> tuple(layer.name for layer in down.layers if "norm" not in layer.name)
+    ('reduce', 'conv', 'expand', 'projection')
     """
 
     def __init__(

@@ -135,13 +135,14 @@ class NiNBlock(Block):
     >>> import keras_nin
     >>> x = np.random.rand(2, 32, 32, 3).astype("float32")
     >>> block = keras_nin.layers.NiNBlock(192, 5, mlp_filters=(160, 96))
-    >>> block(x).shape
+    >>> tuple(block(x).shape)
     (2, 32, 32, 96)
-    >>> [layer.name for layer in block.layers]
-    ['conv', 'mlp_1', 'mlp_2']
+    >>> tuple(layer.name for layer in block.layers)
+    ('conv', 'mlp_1', 'mlp_2')
     >>> block.count_params()  # 5·5·3·192 + 192·160 + 160·96 weights, biases
     60928
-    >>> keras_nin.layers.NiNBlock(64, 3, strides=2, normalization="batch")(x).shape
+    >>> strided = keras_nin.layers.NiNBlock(64, 3, strides=2, normalization="batch")
+    >>> tuple(strided(x).shape)
     (2, 16, 16, 64)
     """
 
