@@ -108,3 +108,24 @@ def test_api_page_renders_the_docstrings(browser, base_url):
     assert "1×1 convolution" in page.inner_text("article")
     assert foreign == []
     assert errors == []
+
+
+def test_theory_page_renders_math_figure_and_executed_output(browser, base_url):
+    url = base_url + "/theory/fully-connected/"
+    page, errors, foreign = open_page(browser, url, "theory-fully-connected.png")
+    assert (SCREENSHOTS / "theory-fully-connected.png").is_file()
+    assert "fully connected" in page.title(), page.title()
+    heading = page.locator("article h1").first.inner_text()
+    assert "fully connected layer at every position" in heading, heading
+    assert page.locator(".katex").count() >= 5, "math was not rendered by KaTeX"
+    assert page.locator(".katex-display").count() >= 2  # the $$...$$ formulas
+    assert page.locator(".katex-error").count() == 0
+    # The first snippet's output, printed when the site was built.
+    results = page.locator("div.result")
+    assert results.count() >= 5
+    first = results.first.inner_text()
+    assert "(36, 32)" in first, first
+    assert "largest difference" in page.inner_text("article")
+    assert page.locator("article svg").count() >= 1  # the figure, drawn at build time
+    assert foreign == [], f"the page reached outside localhost: {foreign}"
+    assert errors == []
