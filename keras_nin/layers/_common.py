@@ -120,6 +120,21 @@ def round_channels(value: float) -> int:
     return max(1, math.floor(value + 0.5))
 
 
+def make_divisible(value: float, divisor: int = 8) -> int:
+    """Round a channel count to a multiple of `divisor`, as MobileNet does.
+
+    The nearest multiple of `divisor` (halves up), at least `divisor`, and
+    raised by one `divisor` if rounding down lost more than 10% of `value`:
+    the `_make_divisible` rule of TensorFlow's and torchvision's MobileNets
+    (`make_divisible(0.25 * 72, 8) == 24`, `make_divisible(20, 8) == 24`). With
+    `divisor=1` it is `round_channels`.
+    """
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
 def check_rate(name: str, value: object) -> float:
     """Return `value` as a `float` if it is a probability in `[0, 1)`.
 
@@ -391,6 +406,42 @@ class Conv3D(_ChannelAxisBias, keras.layers.Conv3D):
 _CONVOLUTIONS = {1: Conv1D, 2: Conv2D, 3: Conv3D}
 
 
+class _DepthwiseChannelAxisBias:
+    """The channels_first bias fix of `_ChannelAxisBias`, for depthwise layers.
+
+    `keras.layers.DepthwiseConv2D` adds its bias the same way, so on the
+    TensorFlow backend a channels_first output whose last spatial size equals
+    its channel count got the bias along the wrong axis.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        if not (self.use_bias and self.data_format == "channels_first"):
+            return super().call(inputs)
+        outputs = ops.depthwise_conv(
+            inputs,
+            self.kernel,
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            data_format=self.data_format,
+        )
+        bias = ops.reshape(self.bias, (1, -1) + (1,) * self.rank)
+        outputs = ops.add(bias, outputs)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+
+@register_serializable
+class DepthwiseConv1D(_DepthwiseChannelAxisBias, keras.layers.DepthwiseConv1D):
+    """`keras.layers.DepthwiseConv1D` with the channels_first bias fix."""
+
+
+@register_serializable
+class DepthwiseConv2D(_DepthwiseChannelAxisBias, keras.layers.DepthwiseConv2D):
+    """`keras.layers.DepthwiseConv2D` with the channels_first bias fix."""
+
+
 def spatial_conv(spatial_rank: int, *args: Any, **kwargs: Any) -> keras.layers.Layer:
     """A Keras convolution for inputs of `spatial_rank` spatial dimensions.
 
@@ -399,6 +450,28 @@ def spatial_conv(spatial_rank: int, *args: Any, **kwargs: Any) -> keras.layers.L
     `kwargs` are theirs.
     """
     return _CONVOLUTIONS[spatial_rank](*args, **kwargs)
+
+
+def depthwise_conv(
+    spatial_rank: int, channels: int, *args: Any, **kwargs: Any
+) -> keras.layers.Layer:
+    """A depthwise convolution (one filter per channel) by spatial rank.
+
+    `DepthwiseConv1D` or `DepthwiseConv2D` (subclassed for the channels_first
+    bias fix); Keras has no `DepthwiseConv3D`, so 3 spatial dimensions get a
+    `Conv3D` with `groups=channels`, the same computation and weight count.
+    `args` and `kwargs` (`kernel_size`, `strides`, ...) are Keras's;
+    `kernel_*` arguments apply to the depthwise kernel.
+    """
+    if spatial_rank == 3:
+        return Conv3D(channels, *args, groups=channels, **kwargs)
+    # Keras names a depthwise layer's kernel arguments `depthwise_*`.
+    renamed = {
+        name.replace("kernel_", "depthwise_", 1): value
+        for name, value in kwargs.items()
+    }
+    layer = DepthwiseConv1D if spatial_rank == 1 else DepthwiseConv2D
+    return layer(*args, **renamed)
 
 
 def subsample(inputs: Any, strides: Sequence[int], data_format: str) -> Any:
@@ -480,3 +553,62 @@ class Block(keras.layers.Layer):
     @property
     def layers(self) -> list[keras.layers.Layer]:
         return list(self._flatten_layers(include_self=False, recursive=False))
+
+    # Helpers for subclasses that set `data_format`, `normalization`,
+    # `activation` and `weight_arguments` in `__init__`.
+
+    def _pin_input_spec(self, input_shape: Sequence[int | None]) -> None:
+        """Fix the input's rank and channel count to those built on."""
+        axis = channel_axis(self.data_format)
+        self.input_spec = keras.layers.InputSpec(
+            ndim=len(input_shape), axes={axis: input_shape[axis]}
+        )
+
+    def _conv_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of a convolution of this block.
+
+        The block's weight arguments, data format and dtype policy; a bias
+        only without a norm; and no activation: `_norm_act` applies the norm
+        and then the activation after the convolution.
+        """
+        return {
+            **self.weight_arguments,
+            **conv_bias_and_activation(self.normalization, None),
+            "data_format": self.data_format,
+            "dtype": self.dtype_policy,
+        }
+
+    def _conv_unit(
+        self, name: str, conv: keras.layers.Layer, shape: tuple[int | None, ...]
+    ) -> tuple[int | None, ...]:
+        """Build `conv` and its norm on `shape`; return the output shape.
+
+        The convolution is stored as `self.<name>`, the norm (or `None`) as
+        `self.<name>_norm`, where `_norm_act` finds it.
+        """
+        conv.build(shape)
+        shape = conv.compute_output_shape(shape)
+        norm = normalization_layer(
+            self.normalization,
+            shape[channel_axis(self.data_format)],
+            self.data_format,
+            name=f"{name}_norm",
+            dtype=self.dtype_policy,
+        )
+        if norm is not None:
+            norm.build(shape)
+        setattr(self, name, conv)
+        setattr(self, f"{name}_norm", norm)
+        return shape
+
+    def _norm_act(
+        self, outputs: Any, name: str, training: bool | None, activate: bool = True
+    ) -> Any:
+        """The norm of convolution `name` (if any), then the activation.
+
+        `activate=False` leaves the output linear, e.g. for a projection.
+        """
+        norm = getattr(self, f"{name}_norm")
+        if norm is not None:
+            outputs = norm(outputs, training=training)
+        return self.activation(outputs) if activate else outputs

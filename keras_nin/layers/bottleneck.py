@@ -21,10 +21,8 @@ from keras_nin.layers._common import (
     check_normalization,
     check_positive_int,
     check_real,
-    conv_bias_and_activation,
     conv_output_shape,
     expand_to_rank,
-    normalization_layer,
     register_serializable,
     round_channels,
     spatial_conv,
@@ -209,38 +207,12 @@ class Bottleneck(Block):
         project = self.shortcut == "projection" or not shapes_match
         return kernel_size, strides, project
 
-    def _conv_unit(
-        self, name: str, conv: keras.layers.Layer, shape: tuple[int | None, ...]
-    ) -> tuple[int | None, ...]:
-        """Build `conv` and its norm on `shape`; return the output shape."""
-        conv.build(shape)
-        shape = conv.compute_output_shape(shape)
-        norm = normalization_layer(
-            self.normalization,
-            shape[channel_axis(self.data_format)],
-            self.data_format,
-            name=f"{name}_norm",
-            dtype=self.dtype_policy,
-        )
-        if norm is not None:
-            norm.build(shape)
-        setattr(self, name, conv)
-        setattr(self, f"{name}_norm", norm)
-        return shape
-
     def build(self, input_shape: Sequence[int | None]) -> None:
         kernel_size, strides, project = self._resolve(input_shape)
+        self._pin_input_spec(input_shape)
         axis = channel_axis(self.data_format)
-        self.input_spec = keras.layers.InputSpec(
-            ndim=len(input_shape), axes={axis: input_shape[axis]}
-        )
         self._strides = strides
-        common = {
-            **self.weight_arguments,
-            "data_format": self.data_format,
-            "dtype": self.dtype_policy,
-        }
-        inner = {**common, **conv_bias_and_activation(self.normalization, None)}
+        inner = self._conv_arguments()
         shape = tuple(input_shape)
         shape = self._conv_unit(
             "reduce", Pointwise(self.inner_filters, name="reduce", **inner), shape
@@ -276,14 +248,6 @@ class Bottleneck(Block):
         else:
             self.projection = None
             self.projection_norm = None
-
-    def _norm_act(
-        self, outputs: Any, name: str, training: bool | None, activate: bool
-    ) -> Any:
-        norm = getattr(self, f"{name}_norm")
-        if norm is not None:
-            outputs = norm(outputs, training=training)
-        return self.activation(outputs) if activate else outputs
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         outputs = self._norm_act(self.reduce(inputs), "reduce", training, True)
