@@ -26,7 +26,15 @@ def test_version_matches_installed_metadata():
 
 
 def test_public_api():
-    assert keras_nin.layers.__all__ == ["Bottleneck", "NiNBlock", "Pointwise"]
+    assert keras_nin.layers.__all__ == [
+        "Bottleneck",
+        "FireModule",
+        "InceptionBlock",
+        "InvertedResidual",
+        "NiNBlock",
+        "Pointwise",
+        "SqueezeExcite",
+    ]
     for name in keras_nin.layers.__all__:
         assert keras.saving.get_registered_object(f"keras_nin>{name}") is getattr(
             keras_nin.layers, name

@@ -1,7 +1,19 @@
 """The public keras-nin layers."""
 
 from keras_nin.layers.bottleneck import Bottleneck
+from keras_nin.layers.fire import FireModule
+from keras_nin.layers.inception import InceptionBlock
+from keras_nin.layers.inverted_residual import InvertedResidual
 from keras_nin.layers.nin_block import NiNBlock
 from keras_nin.layers.pointwise import Pointwise
+from keras_nin.layers.squeeze_excite import SqueezeExcite
 
-__all__ = ["Bottleneck", "NiNBlock", "Pointwise"]
+__all__ = [
+    "Bottleneck",
+    "FireModule",
+    "InceptionBlock",
+    "InvertedResidual",
+    "NiNBlock",
+    "Pointwise",
+    "SqueezeExcite",
+]

@@ -1,0 +1,185 @@
+"""FireModule: SqueezeNet's 1×1 squeeze, then parallel 1×1 and 3×3 expands.
+
+Iandola, Han, Moskewicz, Ashraf, Dally & Keutzer, "SqueezeNet: AlexNet-level
+accuracy with 50x fewer parameters and <0.5MB model size" (2016),
+https://arxiv.org/abs/1602.07360
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import activations, ops
+
+from keras_nin.layers._common import (
+    Block,
+    channel_axis,
+    check_input_shape,
+    check_normalization,
+    check_positive_int,
+    register_serializable,
+    spatial_conv,
+    standardize_data_format,
+    weight_arguments,
+)
+from keras_nin.layers.pointwise import Pointwise
+
+
+@register_serializable
+class FireModule(Block):
+    """The Fire module of SqueezeNet: squeeze with 1×1, expand with 1×1 and 3×3.
+
+    A 1×1 `Pointwise` "squeeze" layer cuts the channels to `squeeze`, so the
+    3×3 convolution after it sees few input channels. The squeezed tensor
+    then feeds two parallel "expand" convolutions, a 1×1 `Pointwise` with
+    `expand1x1` channels and a 3×3 convolution (`"same"` padding) with
+    `expand3x3` channels, whose outputs are concatenated on the channel axis
+    (1×1 first, as in the paper and torchvision). Each convolution is followed
+    by the activation (after its norm, if any); the spatial size is kept.
+
+    Of the three convolutions, two are 1×1: SqueezeNet's strategies 1 ("replace
+    3×3 filters with 1×1 filters") and 2 ("decrease the number of input
+    channels to 3×3 filters").
+
+    Sublayers are created in `build()` and listed by `layers`, in order:
+    `squeeze`, `expand1x1`, `expand3x3` (a Keras `Conv1D`/`Conv2D`/`Conv3D`
+    chosen by input rank), each followed by its norm (`squeeze_norm`, ...)
+    when `normalization` is set.
+
+    Args:
+        squeeze: int, the output channels of the 1×1 squeeze layer.
+        expand1x1: int, the output channels of the 1×1 expand layer.
+        expand3x3: int, the output channels of the 3×3 expand layer.
+        normalization: `None` (default: the paper has none, so every
+            convolution has a bias), `"batch"`, `"layer"` or `"group"`: a norm
+            over the channel axis after every convolution, before its
+            activation; the convolutions then have no bias.
+        activation: activation function or its name, applied after every
+            convolution. Defaults to `"relu"`; `None` means linear.
+        kernel_initializer: initializer for every convolution's kernel.
+        bias_initializer: initializer for every convolution's bias.
+        kernel_regularizer: optional regularizer for every kernel.
+        bias_regularizer: optional regularizer for every bias.
+        kernel_constraint: optional constraint for every kernel.
+        bias_constraint: optional constraint for every bias.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        **kwargs: base layer arguments, such as `name`, `dtype` and
+            `activity_regularizer` (on the block's output).
+
+    Input shape:
+        A tensor of rank 3, 4 or 5:
+        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
+        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
+        The channel dimension must be known.
+
+    Output shape:
+        The input shape with `expand1x1 + expand3x3` channels.
+
+    Raises:
+        ValueError: for non-positive `squeeze`, `expand1x1` or `expand3x3`; an
+            unknown `normalization` or `data_format`; and, on build, an
+            unknown channel dimension or an input rank other than 3, 4 or 5.
+        TypeError: for arguments of the wrong type.
+
+    Example:
+
+    >>> import keras
+    >>> import numpy as np
+    >>> import keras_nin
+    >>> x = np.random.rand(2, 55, 55, 64).astype("float32")
+    >>> fire = keras_nin.layers.FireModule(16, 64, 64)  # SqueezeNet's fire2
+    >>> keras.ops.shape(fire(x))
+    (2, 55, 55, 128)
+    >>> fire.count_params()  # 64·16 + 16·64 + 3·3·16·64 weights, 144 biases
+    11408
+    """
+
+    default_name = "fire"
+
+    def __init__(
+        self,
+        squeeze: int,
+        expand1x1: int,
+        expand3x3: int,
+        *,
+        normalization: str | None = None,
+        activation: str | Any | None = "relu",
+        kernel_initializer: str | Any = "glorot_uniform",
+        bias_initializer: str | Any = "zeros",
+        kernel_regularizer: str | Any | None = None,
+        bias_regularizer: str | Any | None = None,
+        kernel_constraint: str | Any | None = None,
+        bias_constraint: str | Any | None = None,
+        data_format: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.squeeze_filters = check_positive_int("squeeze", squeeze)
+        self.expand1x1_filters = check_positive_int("expand1x1", expand1x1)
+        self.expand3x3_filters = check_positive_int("expand3x3", expand3x3)
+        self.normalization = check_normalization(normalization)
+        self.activation = activations.get(activation)
+        self.weight_arguments = weight_arguments(
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = keras.layers.InputSpec(min_ndim=3, max_ndim=5)
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        check_input_shape(type(self).__name__, input_shape, self.data_format)
+        self._pin_input_spec(input_shape)
+        arguments = self._conv_arguments()
+        squeeze = Pointwise(self.squeeze_filters, name="squeeze", **arguments)
+        shape = self._conv_unit("squeeze", squeeze, tuple(input_shape))
+        expand1x1 = Pointwise(self.expand1x1_filters, name="expand1x1", **arguments)
+        self._conv_unit("expand1x1", expand1x1, shape)
+        expand3x3 = spatial_conv(
+            len(shape) - 2,
+            self.expand3x3_filters,
+            3,
+            padding="same",
+            name="expand3x3",
+            **arguments,
+        )
+        self._conv_unit("expand3x3", expand3x3, shape)
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        squeezed = self._norm_act(self.squeeze(inputs), "squeeze", training)
+        branches = [
+            self._norm_act(getattr(self, name)(squeezed), name, training)
+            for name in ("expand1x1", "expand3x3")
+        ]
+        return ops.concatenate(branches, axis=channel_axis(self.data_format))
+
+    def compute_output_shape(
+        self, input_shape: Sequence[int | None]
+    ) -> tuple[int | None, ...]:
+        check_input_shape(type(self).__name__, input_shape, self.data_format)
+        output_shape = list(input_shape)
+        output_shape[channel_axis(self.data_format)] = (
+            self.expand1x1_filters + self.expand3x3_filters
+        )
+        return tuple(output_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "squeeze": self.squeeze_filters,
+                "expand1x1": self.expand1x1_filters,
+                "expand3x3": self.expand3x3_filters,
+                "normalization": self.normalization,
+                "activation": activations.serialize(self.activation),
+                **self.weight_arguments,
+                "data_format": self.data_format,
+            }
+        )
+        return config
