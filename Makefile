@@ -12,7 +12,7 @@ DOCS_ADDR ?= 127.0.0.1:8000
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: docs test lint build-docs browser vendor clean
+.PHONY: docs test lint build-docs browser vendor bench bench-quick clean
 
 KATEX_VERSION := 0.16.47
 KATEX_DIR := docs/assets/vendor/katex
@@ -47,6 +47,19 @@ test: lint build-docs browser $(VENV)/.test-installed
 		echo "=== pytest, KERAS_BACKEND=$$backend ==="; \
 		KERAS_NIN_SITE_DIR=$(CURDIR)/site KERAS_BACKEND=$$backend \
 			$(BIN)/python -m pytest || exit 1; \
+	done
+
+# Benchmarks (not part of `make test`): one process per backend, then the report
+# (tables for the Benchmarks page and its plot) from the result files.
+bench: $(VENV)/.test-installed
+	@for backend in $(BACKENDS); do \
+		KERAS_BACKEND=$$backend $(BIN)/python -m benchmarks.run || exit 1; \
+	done
+	$(BIN)/python -m benchmarks.report
+
+bench-quick: $(VENV)/.test-installed
+	@for backend in $(BACKENDS); do \
+		KERAS_BACKEND=$$backend $(BIN)/python -m benchmarks.run --quick || exit 1; \
 	done
 
 # The page test drives Debian's Chromium; install it when it is missing.

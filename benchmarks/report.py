@@ -1,0 +1,220 @@
+"""Turn result files into the tables and the plot of the Benchmarks page.
+
+    python -m benchmarks.report [RESULT.json ...]
+
+Without arguments it reads `benchmarks/results/{tensorflow,jax,torch}.json`.
+It prints the tables, writes them as Markdown to `benchmarks/results/tables.md`
+(included by `docs/benchmarks.md`) and draws `docs/assets/benchmarks/pointwise.svg`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+PLOT = ROOT / "docs" / "assets" / "benchmarks" / "pointwise.svg"
+BACKENDS = ("tensorflow", "jax", "torch")
+MODES = ("forward", "forward+backward")
+# The bars of the performance issue, checked on the TensorFlow backend.
+BAR_MATMUL, BAR_CONV, BAR_BLOCKS = 0.95, 1.0, 1.03
+
+
+def _median(case: dict, mode: str, name: str) -> float:
+    return case[mode][name]["median_s"]
+
+
+def speed_ratio(case: dict, mode: str, subject: str, baseline: str) -> float:
+    """Throughput of `subject` relative to `baseline` (> 1: subject is faster)."""
+    return _median(case, mode, baseline) / _median(case, mode, subject)
+
+
+def gflops(case: dict, mode: str, name: str) -> float:
+    """GFLOP/s; a backward pass costs two forward products (input and weights)."""
+    flops = case["flops"] * (3 if mode == "forward+backward" else 1)
+    return flops / _median(case, mode, name) / 1e9
+
+
+def _mark(passed: bool) -> str:
+    return "✅" if passed else "❌"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def pointwise_table(result: dict) -> str:
+    checked = result["machine"]["backend"] == "tensorflow"
+    peak = {mode: gflops(result["gemm"], mode, "gemm") for mode in MODES}
+    rows = []
+    for case in result["pointwise"]:
+        for mode in MODES:
+            vs_matmul = speed_ratio(case, mode, "Pointwise", "matmul")
+            vs_conv = speed_ratio(case, mode, "Pointwise", "Conv2D(1×1)")
+            throughput = gflops(case, mode, "Pointwise")
+            rows.append(
+                [
+                    case["name"],
+                    mode,
+                    f"{_median(case, mode, 'Pointwise') * 1e3:.2f}",
+                    f"{vs_matmul:.3f}"
+                    + (f" {_mark(vs_matmul >= BAR_MATMUL)}" if checked else ""),
+                    f"{vs_conv:.3f}"
+                    + (f" {_mark(vs_conv >= BAR_CONV)}" if checked else ""),
+                    f"{throughput:.1f}",
+                    f"{throughput / peak[mode]:.0%}",
+                    f"{case['arithmetic_intensity']:.1f}",
+                ]
+            )
+    header = [
+        "case",
+        "mode",
+        "Pointwise ms",
+        "× matmul speed",
+        "× Conv2D(1×1) speed",
+        "GFLOP/s",
+        "of peak GEMM",
+        "FLOP/byte",
+    ]
+    peak_line = (
+        f"Peak GEMM ({result['gemm']['name']}): {peak['forward']:.1f} GFLOP/s "
+        f"forward, {peak['forward+backward']:.1f} GFLOP/s forward+backward."
+    )
+    return _table(header, rows) + "\n\n" + peak_line
+
+
+def blocks_table(result: dict) -> str:
+    checked = result["machine"]["backend"] == "tensorflow"
+    rows = []
+    for case in result["blocks"]:
+        for mode in MODES:
+            ratio = _median(case, mode, "keras-nin") / _median(
+                case, mode, "plain Keras"
+            )
+            rows.append(
+                [
+                    case["name"],
+                    mode,
+                    f"{_median(case, mode, 'keras-nin') * 1e3:.2f}",
+                    f"{_median(case, mode, 'plain Keras') * 1e3:.2f}",
+                    f"{ratio:.3f}"
+                    + (f" {_mark(ratio <= BAR_BLOCKS)}" if checked else ""),
+                ]
+            )
+    header = ["block", "mode", "keras-nin ms", "plain Keras ms", "time ratio"]
+    return _table(header, rows)
+
+
+def theory_table(result: dict) -> str:
+    case = result["theory"]
+    rows = [
+        [
+            mode,
+            f"{result['theory']['multiply_ratio']:.2f}×",
+            f"{speed_ratio(case, mode, '1×1 reduce → 5×5', '5×5 directly'):.2f}×",
+        ]
+        for mode in MODES
+    ]
+    return f"{case['name']}\n\n" + _table(
+        ["mode", "fewer multiplies (theory)", "measured speed-up"], rows
+    )
+
+
+def extras_table(result: dict) -> str:
+    throughput = result["training_throughput"]
+    memory = result["training_memory"]
+    rows = [
+        [
+            name,
+            f"{throughput[name]['images_per_s']:.0f}",
+            f"{memory[name]['training_step_mib']:.0f}",
+            f"{memory[name]['peak_mib']:.0f}",
+        ]
+        for name in ("keras-nin", "plain Keras")
+    ]
+    table = _table(
+        ["NiN", "training images/s", "training step MiB", "peak RSS MiB"], rows
+    )
+    return (
+        table
+        + f"\n\n`import keras_nin` after `import keras`: {result['import_ms']:.0f} ms."
+    )
+
+
+def render(results: list[dict]) -> str:
+    parts = []
+    for result in results:
+        machine = result["machine"]
+        sections = {
+            "Pointwise against the matrix-multiply limit": pointwise_table(result),
+            "Blocks against the same graph in plain Keras": blocks_table(result),
+            "Theory against measurement": theory_table(result),
+            "Training a NiN model": extras_table(result),
+        }
+        parts.append(
+            f"### {machine['backend']} {machine['backend_version']}\n\n"
+            f"Keras {machine['keras']}, Python {machine['python']}, {machine['cpu']} "
+            f"({machine['cores']} cores, {machine['memory_gib']} GiB), "
+            f"{result['mode']} run, {result['seconds']:.0f} s.\n\n"
+            + "".join(f"#### {title}\n\n{body}\n\n" for title, body in sections.items())
+        )
+    return "\n".join(parts)
+
+
+def plot(results: list[dict], path: Path = PLOT) -> None:
+    """Pointwise throughput relative to the bare matmul and to Conv2D(1×1)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    for axis, baseline, bar in zip(
+        axes, ("matmul", "Conv2D(1×1)"), (BAR_MATMUL, BAR_CONV), strict=True
+    ):
+        labels, width = [], 0.8 / (len(results) * len(MODES))
+        for index, result in enumerate(results):
+            backend = result["machine"]["backend"]
+            for offset, mode in enumerate(MODES):
+                values = [
+                    speed_ratio(case, mode, "Pointwise", baseline)
+                    for case in result["pointwise"]
+                ]
+                position = index * len(MODES) + offset
+                axis.bar(
+                    [i + position * width for i in range(len(values))],
+                    values,
+                    width,
+                    label=f"{backend}, {mode}",
+                )
+            labels = [case["name"].replace(" (", "\n(") for case in result["pointwise"]]
+        axis.axhline(bar, color="black", linestyle="--", linewidth=1)
+        axis.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))])
+        axis.set_xticklabels(labels, fontsize=6)
+        axis.set_title(f"Pointwise speed ÷ {baseline} speed (bar {bar})")
+    axes[0].set_ylabel("throughput ratio")
+    axes[1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="svg", metadata={"Date": None})
+
+
+def main(argv: list[str] | None = None) -> None:
+    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
+    if not paths:
+        paths = [
+            RESULTS / f"{b}.json" for b in BACKENDS if (RESULTS / f"{b}.json").exists()
+        ]
+    results = [json.loads(path.read_text()) for path in paths]
+    text = render(results)
+    print(text)
+    (RESULTS / "tables.md").write_text(text)
+    plot(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""Run the benchmarks on the current Keras backend and write a result file.
+
+    KERAS_BACKEND=tensorflow python -m benchmarks.run [--quick] [--output FILE]
+
+Every figure is a ratio against a baseline timed in the same process,
+interleaved with it, after warm-up, as the median of repeated rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import keras_nin
+from benchmarks import cases
+from benchmarks.harness import BACKEND, compile_step, interleaved, layer_fn
+from keras_nin.theory import cost
+
+RESULTS = Path(__file__).parent / "results"
+
+FULL = {
+    "pointwise_shapes": [
+        (32, 28, 28, 192, 64),
+        (32, 56, 56, 64, 256),
+        (128, 14, 14, 512, 128),
+    ],
+    "gemm": 2048,
+    "block_batch": 32,
+    "train_batch": 64,
+    "rounds": 9,
+    "import_repeats": 5,
+}
+QUICK = {
+    "pointwise_shapes": [(8, 28, 28, 192, 64), (8, 14, 14, 512, 128)],
+    "gemm": 1024,
+    "block_batch": 4,
+    "train_batch": 16,
+    "rounds": 5,
+    "import_repeats": 3,
+}
+
+# For the test suite: proves the benchmark code runs, measures nothing.
+SMOKE = {
+    "pointwise_shapes": [(2, 4, 4, 8, 4)],
+    "gemm": 64,
+    "block_batch": 1,
+    "train_batch": 2,
+    "rounds": 1,
+    "import_repeats": 1,
+    "spatial_size": 8,
+}
+
+
+def time_comparison(comparison: cases.Comparison, rounds: int) -> dict:
+    """Forward and forward+backward medians of every model of a comparison."""
+    result = {"name": comparison.name, "flops": comparison.flops}
+    if comparison.bytes_moved:
+        result["arithmetic_intensity"] = comparison.flops / comparison.bytes_moved
+    for mode, backward in (("forward", False), ("forward+backward", True)):
+        steps = {
+            name: compile_step(*layer_fn(model), comparison.x, backward=backward)
+            for name, model in comparison.models.items()
+        }
+        timings = interleaved(steps, rounds=rounds)
+        result[mode] = {
+            name: {"median_s": t.median, "low_s": t.low, "high_s": t.high}
+            for name, t in timings.items()
+        }
+        print(
+            f"  {mode:>16}: "
+            + ", ".join(
+                f"{name} {t.median * 1e3:.2f} ms" for name, t in timings.items()
+            ),
+            flush=True,
+        )
+    return result
+
+
+def training_throughput(batch: int, rounds: int) -> dict:
+    """Images per second of `train_on_batch` for NiN and its plain-Keras twin."""
+    x = np.random.default_rng(0).standard_normal((batch, 32, 32, 3)).astype("float32")
+    y = np.arange(batch) % 10
+    models = {
+        "keras-nin": keras_nin.models.NiN(),
+        "plain Keras": cases.plain_nin((32, 32, 3), cases.Recorder()),
+    }
+    steps = {}
+    for name, model in models.items():
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        steps[name] = lambda model=model: model.train_on_batch(x, y)
+    timings = interleaved(steps, rounds=rounds, warmup=3)
+    return {
+        name: {"images_per_s": batch / t.median, "median_s": t.median}
+        for name, t in timings.items()
+    }
+
+
+_MEMORY_SCRIPT = """
+import sys, threading, time
+import numpy as np, keras
+sys.path.insert(0, {root!r})
+from benchmarks import cases
+import keras_nin
+
+def rss_mib():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+
+plain = cases.plain_nin((32, 32, 3), cases.Recorder())
+model = keras_nin.models.NiN() if {ours} else plain
+model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+x = np.zeros(({batch}, 32, 32, 3), "float32"); y = np.zeros({batch}, "int32")
+model.predict_on_batch(x[:1])
+before, peak, done = rss_mib(), [0.0], threading.Event()
+
+def sample():
+    while not done.is_set():
+        peak[0] = max(peak[0], rss_mib())
+        time.sleep(0.001)
+
+sampler = threading.Thread(target=sample); sampler.start()
+for _ in range(3):
+    model.train_on_batch(x, y)
+done.set(); sampler.join()
+print(before, peak[0])
+"""
+
+
+def training_memory(batch: int) -> dict:
+    """Resident memory (MiB) a NiN training step adds, each model in a fresh process.
+
+    A sampling thread records the peak resident set size during three
+    `train_on_batch` steps; the figure is that peak minus the size before them.
+    """
+    result = {}
+    root = str(Path(__file__).resolve().parents[1])
+    for name, ours in (("keras-nin", True), ("plain Keras", False)):
+        script = _MEMORY_SCRIPT.format(root=root, ours=ours, batch=batch)
+        output = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout.split()
+        before, after = (float(value) for value in output[-2:])
+        result[name] = {"peak_mib": after, "training_step_mib": after - before}
+    return result
+
+
+def import_time_ms(repeats: int = 5) -> float:
+    """Median time of `import keras_nin` in a fresh process that imported keras."""
+    script = (
+        "import time, keras; start = time.perf_counter(); import keras_nin; "
+        "print(time.perf_counter() - start)"
+    )
+    samples = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", script],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for _ in range(repeats)
+    ]
+    return 1e3 * statistics.median(samples)
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(
+            os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1
+        ),
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": BACKEND,
+        "backend_version": _backend_version(),
+    }
+
+
+def _backend_version() -> str:
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[BACKEND]
+    return __import__(module).__version__
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small shapes, < 2 min")
+    size.add_argument("--smoke", action="store_true", help="tiny shapes, for tests")
+    parser.add_argument("--output", type=Path, help="result file (JSON)")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "smoke" if args.smoke else "full"
+    config = {"quick": QUICK, "smoke": SMOKE, "full": FULL}[mode]
+    rounds = config["rounds"]
+    started = time.perf_counter()
+    keras.utils.set_random_seed(0)
+
+    print(f"== {BACKEND}: best GEMM throughput", flush=True)
+    gemm = time_comparison(cases.square_matmul(config["gemm"]), rounds)
+    print(f"== {BACKEND}: Pointwise against the matmul limit and Conv2D", flush=True)
+    pointwise = []
+    for comparison in cases.pointwise_comparisons(config["pointwise_shapes"]):
+        cases.check_same_function(comparison)
+        print(comparison.name, flush=True)
+        pointwise.append(time_comparison(comparison, rounds))
+    print(f"== {BACKEND}: blocks against the same graph in plain Keras", flush=True)
+    blocks = []
+    for comparison in cases.block_comparisons(
+        config["block_batch"], config.get("spatial_size")
+    ):
+        cases.check_same_function(comparison)
+        print(comparison.name, flush=True)
+        blocks.append(time_comparison(comparison, rounds))
+    print(f"== {BACKEND}: theory against measurement", flush=True)
+    reduce_first = cases.bottleneck_theory_comparison(
+        config["block_batch"], config.get("spatial_size") or 28
+    )
+    print(reduce_first.name, flush=True)
+    theory = time_comparison(reduce_first, rounds)
+    reduced, naive = reduce_first.models.values()
+    theory["multiply_ratio"] = cost(naive).compare(cost(reduced))
+    print(f"== {BACKEND}: NiN training throughput, memory, import time", flush=True)
+    throughput = training_throughput(config["train_batch"], rounds)
+    print(throughput, flush=True)
+    result = {
+        "machine": machine(),
+        "mode": mode,
+        "gemm": gemm,
+        "pointwise": pointwise,
+        "blocks": blocks,
+        "theory": theory,
+        "training_throughput": throughput,
+        "training_memory": training_memory(config["train_batch"]),
+        "import_ms": import_time_ms(config["import_repeats"]),
+        "seconds": time.perf_counter() - started,
+    }
+    print(json.dumps(result["training_memory"]), f"import {result['import_ms']:.1f} ms")
+    suffix = "" if mode == "full" else f"-{mode}"
+    output = args.output or RESULTS / f"{BACKEND}{suffix}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {output} in {result['seconds']:.0f} s")
+    return result
+
+
+if __name__ == "__main__":
+    main()

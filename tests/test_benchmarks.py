@@ -1,0 +1,44 @@
+"""The benchmark code runs end to end on this backend (it measures nothing here)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import cases, run  # noqa: E402
+
+
+def test_smoke_run_writes_every_section(tmp_path):
+    output = tmp_path / "result.json"
+    run.main(["--smoke", "--output", str(output)])
+    result = json.loads(output.read_text())
+    assert result["mode"] == "smoke"
+    (pointwise_case, *_) = result["pointwise"]
+    for mode in ("forward", "forward+backward"):
+        timings = pointwise_case[mode]
+        assert set(timings) == {"Pointwise", "matmul", "Conv2D(1×1)"}
+        assert all(t["median_s"] > 0 for t in timings.values())
+    # 2·positions·C_in·C_out for the smoke shape (2, 4, 4, 8) → 4 filters.
+    assert pointwise_case["flops"] == 2 * (2 * 4 * 4) * 8 * 4
+    # Each plain-Keras twin was checked to compute the same function on the way.
+    assert len(result["blocks"]) == 4
+    assert set(result["training_throughput"]) == {"keras-nin", "plain Keras"}
+    assert result["import_ms"] > 0
+    assert result["training_memory"]["keras-nin"]["peak_mib"] > 0
+
+
+def test_the_same_function_check_catches_a_difference():
+    (comparison, *_) = cases.pointwise_comparisons([(1, 2, 2, 3, 2)])
+    other = comparison.models["matmul"]
+    other.set_weights([np.zeros_like(w) for w in other.get_weights()])
+    try:
+        cases.check_same_function(comparison)
+    except AssertionError:
+        return
+    raise AssertionError("a model with zeroed weights passed as the same function")
