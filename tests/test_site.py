@@ -129,3 +129,25 @@ def test_theory_page_renders_math_figure_and_executed_output(browser, base_url):
     assert page.locator("article svg").count() >= 1  # the figure, drawn at build time
     assert foreign == [], f"the page reached outside localhost: {foreign}"
     assert errors == []
+
+
+LEARNING_PAGES = [
+    "faq/",
+    "theory/fully-connected/",
+    "theory/nonlinearity/",
+    "theory/shrinking-channels/",
+    "theory/cost/",
+    "theory/network-in-network/",
+    "theory/bottlenecks/",
+]
+
+
+@pytest.mark.parametrize("path", LEARNING_PAGES)
+def test_learning_pages_render_their_math_offline(browser, base_url, path):
+    """Every formula of the FAQ and theory pages renders; nothing leaves localhost."""
+    screenshot = path.strip("/").replace("/", "-") + ".png"
+    page, errors, foreign = open_page(browser, f"{base_url}/{path}", screenshot)
+    assert page.locator(".katex").count() >= 1, "math was not rendered by KaTeX"
+    assert page.locator(".katex-error").count() == 0
+    assert foreign == [], f"the page reached outside localhost: {foreign}"
+    assert errors == []
