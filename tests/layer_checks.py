@@ -128,3 +128,76 @@ def to_channels_last(x: np.ndarray) -> np.ndarray:
 
 def to_channels_first(x: np.ndarray) -> np.ndarray:
     return np.moveaxis(x, -1, 1)
+
+
+# --- Plain Keras stand-ins for a block's sublayers (the tests' oracles) ------
+
+
+def reference_conv(ours: keras.Layer, y, strides=1):
+    """`ours` (a `Pointwise`, convolution or depthwise convolution of a 2-D
+    block) as a plain channels_last Keras layer with its weights, applied to
+    the channels_last `y`, without activation.
+    """
+    weights = ours.get_weights()
+    arguments = {"strides": strides, "padding": "same", "use_bias": len(weights) == 2}
+    if isinstance(ours, keras.layers.DepthwiseConv2D):
+        plain = keras.layers.DepthwiseConv2D(weights[0].shape[:2], **arguments)
+    else:
+        if weights[0].ndim == 2:  # Pointwise: (C_in, C_out) → (1, 1, C_in, C_out)
+            weights[0] = weights[0].reshape((1, 1, *weights[0].shape))
+        plain = keras.layers.Conv2D(
+            weights[0].shape[-1], weights[0].shape[:2], **arguments
+        )
+    plain.build(y.shape)
+    plain.set_weights(weights)
+    return plain(y)
+
+
+def reference_norm(ours: keras.Layer | None, y):
+    """`ours` (a block's norm or `None`) as a plain channels_last Keras norm."""
+    if ours is None:
+        return y
+    if isinstance(ours, keras.layers.BatchNormalization):
+        plain = keras.layers.BatchNormalization(axis=-1)
+    elif isinstance(ours, keras.layers.GroupNormalization):
+        plain = keras.layers.GroupNormalization(groups=ours.groups, axis=-1)
+    else:
+        plain = keras.layers.LayerNormalization(axis=-1)
+    plain.build(y.shape)
+    plain.set_weights(ours.get_weights())
+    return plain(y, training=False)
+
+
+def run_reference(block: keras.Layer, x: np.ndarray, reference: Callable) -> np.ndarray:
+    """Apply a channels_last `reference(block, x)` to `x` in the block's format."""
+    if block.data_format == "channels_last":
+        return keras.ops.convert_to_numpy(reference(block, x))
+    y = keras.ops.convert_to_numpy(reference(block, to_channels_last(x)))
+    return to_channels_first(y)
+
+
+def check_numerics(
+    block: keras.Layer, x: np.ndarray, reference: Callable, tolerance: float = 1e-4
+) -> np.ndarray:
+    """Randomized weights: the block's inference output equals the reference."""
+    block.build(x.shape)
+    randomize_weights(block)
+    y = keras.ops.convert_to_numpy(block(x, training=False))
+    expected = run_reference(block, x, reference)
+    np.testing.assert_allclose(y, expected, rtol=tolerance, atol=tolerance)
+    return y
+
+
+def check_bad_arguments(layer_class, kwargs, shape, error, names) -> None:
+    """Constructing (and building on `shape`, if given) raises `error`, whose
+    message names each of `names`.
+    """
+    import pytest
+
+    with pytest.raises(error) as info:
+        layer = layer_class(**kwargs)
+        if shape is not None:
+            layer.build(shape)
+    message = str(info.value)
+    for name in names:
+        assert name in message, (name, message)
