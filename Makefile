@@ -12,7 +12,7 @@ DOCS_ADDR ?= 127.0.0.1:8000
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: docs test lint build-docs browser vendor bench bench-quick clean
+.PHONY: docs test lint build-docs browser vendor bench bench-quick digits clean
 
 KATEX_VERSION := 0.16.47
 KATEX_DIR := docs/assets/vendor/katex
@@ -61,6 +61,17 @@ bench-quick: $(VENV)/.test-installed
 	@for backend in $(BACKENDS); do \
 		KERAS_BACKEND=$$backend $(BIN)/python -m benchmarks.run --quick || exit 1; \
 	done
+
+# Train NiN on scikit-learn's real digits (examples/digits.py; not part of `make test`):
+# the ablation and the paper's NiN on TensorFlow, then NiN on the other backends; the
+# last run copies results.json, the table and the plots to the Docs' assets.
+DIGITS := $(BIN)/python examples/digits.py
+digits: $(VENV)/.test-installed
+	KERAS_BACKEND=tensorflow $(DIGITS) --ablation
+	KERAS_BACKEND=tensorflow $(DIGITS) --normalization none
+	KERAS_BACKEND=tensorflow $(DIGITS) --normalization none --learning-rate 5e-4
+	KERAS_BACKEND=torch $(DIGITS)
+	KERAS_BACKEND=jax $(DIGITS) --publish docs/assets/digits
 
 # The page test drives Debian's Chromium; install it when it is missing.
 browser:
