@@ -324,12 +324,13 @@ def weight_arguments(
     kernel_constraint: str | Any | None = None,
     bias_constraint: str | Any | None = None,
 ) -> dict[str, Any]:
-    """Validate a block's weight arguments and return them serialized.
+    """Validate a block's weight arguments and return them as Keras objects.
 
-    The result is both what the block's `get_config()` reports and what it
-    passes, as `**kwargs`, to every convolution inside: each convolution
-    deserializes its own copy, so no initializer instance (and its seed) is
-    shared between layers.
+    The block passes the result, as `**kwargs`, to every convolution inside,
+    and reports it in `get_config()` through `serialize_weight_arguments`.
+    Serializing only there matters: Keras's serializer imports TensorFlow,
+    which costs about half a gigabyte and a second on the JAX and PyTorch
+    backends, so it must not run when a block is merely constructed.
 
     Raises:
         ValueError: for an unknown initializer, regularizer or constraint.
@@ -342,9 +343,14 @@ def weight_arguments(
         "kernel_constraint": kernel_constraint,
         "bias_constraint": bias_constraint,
     }
+    return {name: module.get(given[name]) for name, module in _WEIGHT_ARGUMENTS.items()}
+
+
+def serialize_weight_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The `get_config()` form of what `weight_arguments` returned."""
     return {
-        name: module.serialize(module.get(given[name]))
-        for name, module in _WEIGHT_ARGUMENTS.items()
+        name: _WEIGHT_ARGUMENTS[name].serialize(value)
+        for name, value in arguments.items()
     }
 
 

@@ -25,6 +25,7 @@ from keras_nin.layers._common import (
     expand_to_rank,
     register_serializable,
     round_channels,
+    serialize_weight_arguments,
     spatial_conv,
     standardize_data_format,
     subsample,
@@ -283,7 +284,7 @@ class Bottleneck(Block):
                 "normalization": self.normalization,
                 "activation": activations.serialize(self.activation),
                 "shortcut": self.shortcut,
-                **self.weight_arguments,
+                **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,
             }
         )

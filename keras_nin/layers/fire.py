@@ -20,6 +20,7 @@ from keras_nin.layers._common import (
     check_normalization,
     check_positive_int,
     register_serializable,
+    serialize_weight_arguments,
     spatial_conv,
     standardize_data_format,
     weight_arguments,
@@ -178,7 +179,7 @@ class FireModule(Block):
                 "expand3x3": self.expand3x3_filters,
                 "normalization": self.normalization,
                 "activation": activations.serialize(self.activation),
-                **self.weight_arguments,
+                **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,
             }
         )

@@ -19,6 +19,7 @@ from keras_nin.layers._common import (
     check_normalization,
     check_positive_int,
     register_serializable,
+    serialize_weight_arguments,
     spatial_conv,
     standardize_data_format,
     weight_arguments,
@@ -260,7 +261,7 @@ class InceptionBlock(Block):
                 "reduce5x5": self.reduce5x5_filters,
                 "normalization": self.normalization,
                 "activation": activations.serialize(self.activation),
-                **self.weight_arguments,
+                **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,
             }
         )

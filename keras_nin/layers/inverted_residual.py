@@ -24,6 +24,7 @@ from keras_nin.layers._common import (
     expand_to_rank,
     register_serializable,
     round_channels,
+    serialize_weight_arguments,
     standardize_data_format,
     weight_arguments,
 )
@@ -235,7 +236,7 @@ class InvertedResidual(Block):
                 "kernel_size": self.kernel_size,
                 "normalization": self.normalization,
                 "activation": activations.serialize(self.activation),
-                **self.weight_arguments,
+                **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,
             }
         )

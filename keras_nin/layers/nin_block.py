@@ -26,6 +26,7 @@ from keras_nin.layers._common import (
     expand_to_rank,
     normalization_layer,
     register_serializable,
+    serialize_weight_arguments,
     spatial_conv,
     standardize_data_format,
     weight_arguments,
@@ -301,7 +302,7 @@ class NiNBlock(Block):
                 "activation": activations.serialize(self.activation),
                 "normalization": self.normalization,
                 "dropout": self.dropout,
-                **self.weight_arguments,
+                **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,
             }
         )

@@ -20,6 +20,7 @@ from keras_nin.layers._common import (
     check_real,
     make_divisible,
     register_serializable,
+    serialize_weight_arguments,
     standardize_data_format,
     weight_arguments,
 )
@@ -188,7 +189,7 @@ class SqueezeExcite(Block):
                 "normalization": self.normalization,
                 "activation": activations.serialize(self.activation),
                 "gate_activation": activations.serialize(self.gate_activation),
-                **self.weight_arguments,
+                **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,
             }
         )
