@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import keras
-from keras import constraints, initializers, ops, regularizers
+from keras import activations, constraints, initializers, ops, regularizers
 
 PACKAGE = "keras_nin"
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -68,6 +68,30 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     return value.lower()
 
 
+def get_keras_object(name: str, module: Any, value: object) -> Any:
+    """`module.get(value)` (an activation, initializer, ...) naming `name` on error.
+
+    Keras's own message ("Could not interpret activation function identifier:
+    3") does not say which argument was wrong; ours does, and keeps Keras's.
+
+    Raises:
+        ValueError, TypeError: for a value `module` does not know.
+    """
+    try:
+        return module.get(value)
+    except (ValueError, TypeError) as error:
+        kind = module.__name__.rsplit(".", 1)[-1]
+        raise type(error)(
+            _invalid(name, value, f"a callable or a name known to keras.{kind}")
+            + f" ({error})"
+        ) from error
+
+
+def get_activation(name: str, value: object) -> Any:
+    """`keras.activations.get(value)`, raising an error that names `name`."""
+    return get_keras_object(name, activations, value)
+
+
 def standardize_data_format(data_format: str | None) -> str:
     """Return `data_format`, or Keras's configured default when it is `None`."""
     if data_format is None:
@@ -90,7 +114,7 @@ def check_input_shape(
 
     Raises:
         ValueError: if the rank is not in `ranks` or the channel dimension is
-            `None`.
+            `None` or not positive.
     """
     input_shape = tuple(input_shape)
     if len(input_shape) not in ranks:
@@ -101,6 +125,12 @@ def check_input_shape(
             f"received rank {len(input_shape)}: input_shape={input_shape}."
         )
     channels = input_shape[channel_axis(data_format)]
+    if isinstance(channels, numbers.Integral) and channels <= 0:
+        raise ValueError(
+            f"Invalid input shape for `{layer_name}`. The channel dimension "
+            f"(axis {channel_axis(data_format)}) must be strictly positive, "
+            f"received {channels}: input_shape={input_shape}."
+        )
     if channels is None:
         raise ValueError(
             f"Invalid input shape for `{layer_name}`. The channel dimension "
@@ -343,7 +373,10 @@ def weight_arguments(
         "kernel_constraint": kernel_constraint,
         "bias_constraint": bias_constraint,
     }
-    return {name: module.get(given[name]) for name, module in _WEIGHT_ARGUMENTS.items()}
+    return {
+        name: get_keras_object(name, module, given[name])
+        for name, module in _WEIGHT_ARGUMENTS.items()
+    }
 
 
 def serialize_weight_arguments(arguments: dict[str, Any]) -> dict[str, Any]:

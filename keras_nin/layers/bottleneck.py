@@ -23,6 +23,7 @@ from keras_nin.layers._common import (
     check_real,
     conv_output_shape,
     expand_to_rank,
+    get_activation,
     register_serializable,
     round_channels,
     serialize_weight_arguments,
@@ -173,7 +174,7 @@ class Bottleneck(Block):
                 f"{self.inner_filters}. Received: groups={groups}."
             )
         self.normalization = check_normalization(normalization)
-        self.activation = activations.get(activation)
+        self.activation = get_activation("activation", activation)
         self.shortcut = check_choice("shortcut", shortcut, SHORTCUTS)
         self.weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,

@@ -19,6 +19,7 @@ from keras_nin.layers._common import (
     check_input_shape,
     check_normalization,
     check_positive_int,
+    get_activation,
     register_serializable,
     serialize_weight_arguments,
     spatial_conv,
@@ -122,7 +123,7 @@ class FireModule(Block):
         self.expand1x1_filters = check_positive_int("expand1x1", expand1x1)
         self.expand3x3_filters = check_positive_int("expand3x3", expand3x3)
         self.normalization = check_normalization(normalization)
-        self.activation = activations.get(activation)
+        self.activation = get_activation("activation", activation)
         self.weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,

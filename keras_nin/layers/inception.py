@@ -18,6 +18,7 @@ from keras_nin.layers._common import (
     check_input_shape,
     check_normalization,
     check_positive_int,
+    get_activation,
     register_serializable,
     serialize_weight_arguments,
     spatial_conv,
@@ -160,7 +161,7 @@ class InceptionBlock(Block):
         self.reduce3x3_filters = _optional_width("reduce3x3", reduce3x3)
         self.reduce5x5_filters = _optional_width("reduce5x5", reduce5x5)
         self.normalization = check_normalization(normalization)
-        self.activation = activations.get(activation)
+        self.activation = get_activation("activation", activation)
         self.weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,

@@ -22,6 +22,7 @@ from keras_nin.layers._common import (
     conv_output_shape,
     depthwise_conv,
     expand_to_rank,
+    get_activation,
     register_serializable,
     round_channels,
     serialize_weight_arguments,
@@ -154,7 +155,7 @@ class InvertedResidual(Block):
         self.strides = check_int_or_tuple("strides", strides)
         self.kernel_size = check_int_or_tuple("kernel_size", kernel_size)
         self.normalization = check_normalization(normalization)
-        self.activation = activations.get(activation)
+        self.activation = get_activation("activation", activation)
         self.weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,

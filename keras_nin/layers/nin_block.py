@@ -24,6 +24,7 @@ from keras_nin.layers._common import (
     conv_bias_and_activation,
     conv_output_shape,
     expand_to_rank,
+    get_activation,
     normalization_layer,
     register_serializable,
     serialize_weight_arguments,
@@ -179,7 +180,7 @@ class NiNBlock(Block):
         )
         self.strides = check_int_or_tuple("strides", strides)
         self.padding = check_choice("padding", padding, PADDINGS)
-        self.activation = activations.get(activation)
+        self.activation = get_activation("activation", activation)
         self.normalization = check_normalization(normalization)
         self.dropout = check_rate("dropout", dropout)
         self.weight_arguments = weight_arguments(
@@ -212,6 +213,8 @@ class NiNBlock(Block):
 
     def build(self, input_shape: Sequence[int | None]) -> None:
         kernel_size, strides = self._spatial_arguments(input_shape)
+        # Our error for an input smaller than a "valid" kernel, before Keras's.
+        self.compute_output_shape(input_shape)
         axis = channel_axis(self.data_format)
         self.input_spec = keras.layers.InputSpec(
             ndim=len(input_shape), axes={axis: input_shape[axis]}

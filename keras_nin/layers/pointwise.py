@@ -17,9 +17,11 @@ from keras_nin.layers._common import (
     check_input_shape,
     check_positive_int,
     check_real,
+    get_activation,
     register_serializable,
     round_channels,
     standardize_data_format,
+    weight_arguments,
 )
 
 MODES = ("preserve", "reduce", "expand")
@@ -227,14 +229,18 @@ class Pointwise(keras.layers.Layer):
         self.filters = filters
         self.mode = mode
         self.ratio = ratio
-        self.activation = activations.get(activation)
+        self.activation = get_activation("activation", activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        weights = weight_arguments(
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
+        for name, value in weights.items():
+            setattr(self, name, value)
         self.data_format = standardize_data_format(data_format)
         self.input_spec = keras.layers.InputSpec(min_ndim=3, max_ndim=5)
 

@@ -18,6 +18,7 @@ from keras_nin.layers._common import (
     check_normalization,
     check_positive_int,
     check_real,
+    get_activation,
     make_divisible,
     register_serializable,
     serialize_weight_arguments,
@@ -135,8 +136,8 @@ class SqueezeExcite(Block):
             )
         self.divisor = check_positive_int("divisor", divisor)
         self.normalization = check_normalization(normalization)
-        self.activation = activations.get(activation)
-        self.gate_activation = activations.get(gate_activation)
+        self.activation = get_activation("activation", activation)
+        self.gate_activation = get_activation("gate_activation", gate_activation)
         self.weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,
