@@ -157,7 +157,7 @@ def build_model(variant: str, normalization: str | None) -> keras.Model:
 
 def train_run(
     variant: str, normalization: str | None, seed: int, args: argparse.Namespace
-) -> tuple[keras.Model, dict[str, Any], dict[str, list[float]]]:
+) -> tuple[keras.Model, dict[str, Any]]:
     """One seed: split, build, fit (timed), evaluate on the held-out images."""
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
@@ -182,37 +182,61 @@ def train_run(
     )
     fit_seconds = time.perf_counter() - start
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    run = {"seed": seed, "test_accuracy": float(accuracy), "fit_seconds": fit_seconds}
+    run = {
+        "seed": seed,
+        "test_accuracy": float(accuracy),
+        "fit_seconds": fit_seconds,
+        # Per epoch: loss, accuracy, val_loss, val_accuracy (the held-out set).
+        "history": {
+            key: [float(value) for value in values]
+            for key, values in history.history.items()
+        },
+    }
     print(
         f"{variant} normalization={normalization} seed={seed}: "
         f"test accuracy {accuracy:.4f}, fit {fit_seconds:.1f} s",
         flush=True,
     )
-    return model, run, history.history
+    return model, run
 
 
 def plot_learning_curves(histories: dict[str, list[dict]], title: str, path: Path):
+    """Accuracy (top) and loss (bottom) per epoch, one column per network."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(
-        1, len(histories), figsize=(4.2 * len(histories), 3.4), squeeze=False
+        2,
+        len(histories),
+        figsize=(max(4.2 * len(histories), 6.4), 6.0),
+        sharey="row",
+        squeeze=False,
     )
-    for axis, (variant, runs) in zip(axes[0], histories.items(), strict=True):
+    final = [run["val_accuracy"][-1] for runs in histories.values() for run in runs]
+    # Zoom in when every run ends above 90%: the differences are at the top.
+    low = 0.9 if min(final) > 0.9 else 0.0
+    for column, (variant, runs) in enumerate(histories.items()):
+        top, bottom = axes[0][column], axes[1][column]
         for index, history in enumerate(runs):
             epochs = np.arange(1, len(history["accuracy"]) + 1)
-            label = index == 0
-            axis.plot(epochs, history["accuracy"], color="tab:blue", alpha=0.5,
-                      label="training" if label else None)  # fmt: skip
-            axis.plot(epochs, history["val_accuracy"], color="tab:orange",
-                      alpha=0.8, label="held-out test" if label else None)  # fmt: skip
-        axis.set_title(VARIANTS[variant])
-        axis.set_xlabel("epoch")
-        axis.set_ylim(0, 1.01)
-        axis.grid(alpha=0.3)
+            for axis, key in ((top, "accuracy"), (bottom, "loss")):
+                axis.plot(epochs, history[key], color="tab:blue", alpha=0.6,
+                          label="training" if index == 0 else None)  # fmt: skip
+                axis.plot(epochs, history[f"val_{key}"], color="tab:orange",
+                          alpha=0.8,
+                          label="held-out test" if index == 0 else None)  # fmt: skip
+        top.set_title(VARIANTS[variant])
+        top.set_ylim(low, 1.002)
+        bottom.set_yscale("log")
+        bottom.set_xlabel("epoch")
+        for axis in (top, bottom):
+            axis.grid(alpha=0.3)
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][0].set_ylabel("accuracy (one line per seed)")
+    axes[1][0].set_ylabel("cross-entropy loss")
     axes[0][0].legend(loc="lower right")
     fig.suptitle(title)
     fig.tight_layout()
@@ -300,7 +324,7 @@ def results_table(experiments: list[dict[str, Any]]) -> str:
     lines.append("")
     runs = {(e["command"], e["backend"], e["date"], e["machine"]) for e in experiments}
     for command, backend, date, about in sorted(runs):
-        lines.append(f"- `KERAS_BACKEND={backend} {command}`: {date}, {about}")
+        lines.append(f"- `KERAS_BACKEND={backend} {command.strip()}`: {date}, {about}")
     return "\n".join(lines) + "\n"
 
 
@@ -370,8 +394,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     about = {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
-        "command": "python examples/digits.py "
-        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(
+            ["python examples/digits.py", *(argv if argv is not None else sys.argv[1:])]
+        ),
     }
     print(f"Keras backend: {backend}; {about['machine']}", flush=True)
     histories: dict[str, list[dict]] = {}
@@ -382,9 +407,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         runs = []
         histories[variant] = []
         for seed in range(args.seeds):
-            model, run, history = train_run(variant, normalization, seed, args)
+            model, run = train_run(variant, normalization, seed, args)
             runs.append(run)
-            histories[variant].append(history)
+            histories[variant].append(run["history"])
             if seed == 0 and variant == "nin":
                 model.save(args.output / f"nin-digits-{suffix}.keras")
                 plot_confidence_maps(
