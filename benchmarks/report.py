@@ -38,7 +38,7 @@ def gflops(case: dict, mode: str, name: str) -> float:
 
 
 def _mark(passed: bool) -> str:
-    return "✅" if passed else "❌"
+    return "(pass)" if passed else "(miss)"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -165,6 +165,14 @@ def render(results: list[dict]) -> str:
     return "\n".join(parts)
 
 
+def _short(name: str) -> str:
+    """'32×28×28×192 → 64 (bias + ReLU)' -> '28²×192→64, bias+ReLU'."""
+    shape, kind = name.split(" (")
+    _, height, _, rest = shape.split("×", 3)
+    kind = "bias+ReLU" if "ReLU" in kind else "linear"
+    return f"{height}²×{rest.replace(' ', '')}, {kind}"
+
+
 def plot(results: list[dict], path: Path = PLOT) -> None:
     """Pointwise throughput relative to the bare matmul and to Conv2D(1×1)."""
     import matplotlib
@@ -172,7 +180,7 @@ def plot(results: list[dict], path: Path = PLOT) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
     for axis, baseline, bar in zip(
         axes, ("matmul", "Conv2D(1×1)"), (BAR_MATMUL, BAR_CONV), strict=True
     ):
@@ -191,16 +199,20 @@ def plot(results: list[dict], path: Path = PLOT) -> None:
                     width,
                     label=f"{backend}, {mode}",
                 )
-            labels = [case["name"].replace(" (", "\n(") for case in result["pointwise"]]
+            labels = [_short(case["name"]) for case in result["pointwise"]]
         axis.axhline(bar, color="black", linestyle="--", linewidth=1)
         axis.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))])
-        axis.set_xticklabels(labels, fontsize=6)
+        axis.set_xticklabels(labels, fontsize=7, rotation=30, ha="right")
         axis.set_title(f"Pointwise speed ÷ {baseline} speed (bar {bar})")
     axes[0].set_ylabel("throughput ratio")
-    axes[1].legend(fontsize=7, loc="lower right")
+    axes[1].legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="svg", metadata={"Date": None})
+    fig.savefig(
+        path,
+        format=path.suffix.lstrip(".") or "svg",
+        metadata={"Date": None} if path.suffix == ".svg" else None,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
