@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 BACKENDS ?= tensorflow jax torch
 DOCS_ADDR ?= 127.0.0.1:8000
+# Two workers, a test module each at a time (module fixtures stay in one worker).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 # Quiet TensorFlow's C++ start-up banners; errors still print.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
@@ -46,7 +48,7 @@ test: lint build-docs browser $(VENV)/.test-installed
 	@for backend in $(BACKENDS); do \
 		echo "=== pytest, KERAS_BACKEND=$$backend ==="; \
 		KERAS_NIN_SITE_DIR=$(CURDIR)/site KERAS_BACKEND=$$backend \
-			$(BIN)/python -m pytest || exit 1; \
+			$(BIN)/python -m pytest $(PYTEST_ARGS) || exit 1; \
 	done
 
 # Benchmarks (not part of `make test`): one process per backend, then the report
