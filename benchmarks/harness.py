@@ -91,16 +91,17 @@ def compile_step(
     return _COMPILERS[BACKEND](fn, list(params), x, backward)
 
 
-def layer_fn(layer: keras.Layer) -> tuple[Callable, list[Any]]:
+def layer_fn(layer: keras.Layer, training: bool = False) -> tuple[Callable, list[Any]]:
     """A built layer as a pure function of its trainable weights, and those weights.
 
-    Non-trainable weights (e.g. batch-norm statistics) are passed as they are;
-    the layer runs in inference mode.
+    Non-trainable weights (e.g. batch-norm statistics) are passed as they are.
+    `training` is what Keras passes: `True` in `fit`'s train step, `False` in
+    `predict`.
     """
     non_trainable = [v.value for v in layer.non_trainable_variables]
 
     def fn(params, x):
-        outputs, _ = layer.stateless_call(params, non_trainable, x)
+        outputs, _ = layer.stateless_call(params, non_trainable, x, training=training)
         return outputs
 
     return fn, [v.value for v in layer.trainable_variables]

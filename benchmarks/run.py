@@ -68,7 +68,9 @@ def time_comparison(comparison: cases.Comparison, rounds: int) -> dict:
         result["arithmetic_intensity"] = comparison.flops / comparison.bytes_moved
     for mode, backward in (("forward", False), ("forward+backward", True)):
         steps = {
-            name: compile_step(*layer_fn(model), comparison.x, backward=backward)
+            name: compile_step(
+                *layer_fn(model, training=backward), comparison.x, backward=backward
+            )
             for name, model in comparison.models.items()
         }
         timings = interleaved(steps, rounds=rounds)

@@ -323,3 +323,16 @@ def test_compute_output_shape_validates_like_build(shape):
     with pytest.raises(ValueError) as from_shape:
         Pointwise(mode="expand", filters=16).compute_output_shape(shape)
     assert str(from_shape.value) == str(from_build.value)
+
+
+@pytest.mark.parametrize("activation", ["relu", None])
+def test_inference_and_training_paths_agree(activation):
+    """TensorFlow runs inference as a 1×1 convolution and training as a matmul."""
+    x = random_input((2, 5, 6, 8))
+    layer = Pointwise(4, activation=activation, bias_initializer="random_normal")
+    inference = keras.ops.convert_to_numpy(layer(x, training=False))
+    training = keras.ops.convert_to_numpy(layer(x, training=True))
+    kernel, bias = layer.get_weights()
+    expected = numpy_pointwise(x, kernel, bias, activation == "relu", "channels_last")
+    np.testing.assert_allclose(inference, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(training, expected, rtol=1e-5, atol=1e-5)

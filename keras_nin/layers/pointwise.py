@@ -259,6 +259,12 @@ class Pointwise(keras.layers.Layer):
         self.input_spec = keras.layers.InputSpec(
             ndim=len(input_shape), axes={axis: input_channels}
         )
+        # Measured on TensorFlow (XLA on the CPU) for 2-D images only.
+        self._convolve_in_inference = (
+            keras.backend.backend() == "tensorflow"
+            and self.data_format == "channels_last"
+            and len(input_shape) == 4
+        )
         self.kernel = self.add_weight(
             name="kernel",
             shape=(input_channels, self.filters),
@@ -277,7 +283,17 @@ class Pointwise(keras.layers.Layer):
         else:
             self.bias = None
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if self._convolve_in_inference and not training:
+            # Same product as a 1×1 convolution: in inference XLA fuses bias
+            # and activation into a convolution's output loop, not a matmul's
+            # (measured up to 1.33× faster forward, see the Benchmarks page);
+            # in training the matmul's backward pass is faster.
+            kernel = ops.reshape(self.kernel, (1, 1, *self.kernel.shape))
+            outputs = ops.conv(inputs, kernel)
+            if self.use_bias:
+                outputs = ops.add(outputs, self.bias)
+            return outputs if self.activation is None else self.activation(outputs)
         # One matrix product over the channel axis, on a 2-D or 3-D view of the
         # input: TensorFlow's gradient of a broadcast N-D matmul is slower.
         shape = ops.shape(inputs)
