@@ -7,8 +7,10 @@ on TensorFlow, `jax.jit` on JAX, eager on PyTorch (Keras's default there) —
 either forward only or forward and backward (gradients with respect to the
 parameters and the input, as for a layer inside a network).
 
-`interleaved` then times several cases in turn, round after round, so a burst
-of load on the machine hits all of them alike, and reports each one's median.
+`interleaved` then times several cases in turn, round after round (starting
+each round at the next case, so none always follows another), so a burst of
+load on the machine hits all of them alike, and keeps every round's time
+(`benchmarks.stats` compares two cases round by round).
 """
 
 from __future__ import annotations
@@ -109,11 +111,13 @@ def layer_fn(layer: keras.Layer, training: bool = False) -> tuple[Callable, list
 
 @dataclass
 class Timing:
-    """Median seconds per step and the spread of the rounds."""
+    """Seconds per step of every round, in round order."""
 
-    median: float
-    low: float
-    high: float
+    rounds: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rounds)
 
 
 def interleaved(
@@ -134,14 +138,13 @@ def interleaved(
             step()
     slowest = max(_time_calls(step, 1) for step in steps.values())
     number = max(number, int(min_round_seconds / max(slowest, 1e-9)) + 1)
-    samples: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, step in steps.items():
-            samples[name].append(_time_calls(step, number))
-    return {
-        name: Timing(statistics.median(times), min(times), max(times))
-        for name, times in samples.items()
-    }
+    names = list(steps)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_index in range(rounds):
+        start = round_index % len(names)
+        for name in names[start:] + names[:start]:
+            samples[name].append(_time_calls(steps[name], number))
+    return {name: Timing(times) for name, times in samples.items()}
 
 
 def _time_calls(step: Step, number: int) -> float:

@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from benchmarks.stats import SpeedRatio
+
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
 PLOT = ROOT / "docs" / "assets" / "benchmarks" / "pointwise.svg"
@@ -20,15 +22,19 @@ BACKENDS = ("tensorflow", "jax", "torch")
 MODES = ("forward", "forward+backward")
 # The bars of the performance issue, checked on the TensorFlow backend.
 BAR_MATMUL, BAR_CONV, BAR_BLOCKS = 0.95, 1.0, 1.03
+THEORY_MODELS = ("1×1 reduce → 5×5", "5×5 directly")
 
 
 def _median(case: dict, mode: str, name: str) -> float:
     return case[mode][name]["median_s"]
 
 
-def speed_ratio(case: dict, mode: str, subject: str, baseline: str) -> float:
-    """Throughput of `subject` relative to `baseline` (> 1: subject is faster)."""
-    return _median(case, mode, baseline) / _median(case, mode, subject)
+def speed_ratio(case: dict, mode: str, subject: str, baseline: str) -> SpeedRatio:
+    """Throughput of `subject` relative to `baseline` (> 1: subject is faster),
+    compared round by round."""
+    return SpeedRatio.paired(
+        case[mode][subject]["rounds_s"], case[mode][baseline]["rounds_s"]
+    )
 
 
 def gflops(case: dict, mode: str, name: str) -> float:
@@ -37,8 +43,10 @@ def gflops(case: dict, mode: str, name: str) -> float:
     return flops / _median(case, mode, name) / 1e9
 
 
-def _mark(passed: bool) -> str:
-    return "(pass)" if passed else "(miss)"
+def _checked(ratio: SpeedRatio, bar: float, checked: bool, at_most=False) -> str:
+    """The ratio, its 95% interval and, on the checked backend, the verdict."""
+    verdict = f" ({ratio.verdict(bar, at_most=at_most)})" if checked else ""
+    return f"{ratio}{verdict}"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -61,10 +69,8 @@ def pointwise_table(result: dict) -> str:
                     case["name"],
                     mode,
                     f"{_median(case, mode, 'Pointwise') * 1e3:.2f}",
-                    f"{vs_matmul:.3f}"
-                    + (f" {_mark(vs_matmul >= BAR_MATMUL)}" if checked else ""),
-                    f"{vs_conv:.3f}"
-                    + (f" {_mark(vs_conv >= BAR_CONV)}" if checked else ""),
+                    _checked(vs_matmul, BAR_MATMUL, checked),
+                    _checked(vs_conv, BAR_CONV, checked),
                     f"{throughput:.1f}",
                     f"{throughput / peak[mode]:.0%}",
                     f"{case['arithmetic_intensity']:.1f}",
@@ -92,17 +98,14 @@ def blocks_table(result: dict) -> str:
     rows = []
     for case in result["blocks"]:
         for mode in MODES:
-            ratio = _median(case, mode, "keras-nin") / _median(
-                case, mode, "plain Keras"
-            )
+            ratio = speed_ratio(case, mode, "keras-nin", "plain Keras").inverse()
             rows.append(
                 [
                     case["name"],
                     mode,
                     f"{_median(case, mode, 'keras-nin') * 1e3:.2f}",
                     f"{_median(case, mode, 'plain Keras') * 1e3:.2f}",
-                    f"{ratio:.3f}"
-                    + (f" {_mark(ratio <= BAR_BLOCKS)}" if checked else ""),
+                    _checked(ratio, BAR_BLOCKS, checked, at_most=True),
                 ]
             )
     header = ["block", "mode", "keras-nin ms", "plain Keras ms", "time ratio"]
@@ -114,8 +117,8 @@ def theory_table(result: dict) -> str:
     rows = [
         [
             mode,
-            f"{result['theory']['multiply_ratio']:.2f}×",
-            f"{speed_ratio(case, mode, '1×1 reduce → 5×5', '5×5 directly'):.2f}×",
+            f"{case['multiply_ratio']:.2f}×",
+            f"{speed_ratio(case, mode, *THEORY_MODELS).median:.2f}×",
         ]
         for mode in MODES
     ]
@@ -188,15 +191,23 @@ def plot(results: list[dict], path: Path = PLOT) -> None:
         for index, result in enumerate(results):
             backend = result["machine"]["backend"]
             for offset, mode in enumerate(MODES):
-                values = [
+                ratios = [
                     speed_ratio(case, mode, "Pointwise", baseline)
                     for case in result["pointwise"]
+                ]
+                values = [ratio.median for ratio in ratios]
+                errors = [
+                    [r.median - r.low for r in ratios],
+                    [r.high - r.median for r in ratios],
                 ]
                 position = index * len(MODES) + offset
                 axis.bar(
                     [i + position * width for i in range(len(values))],
                     values,
                     width,
+                    yerr=errors,
+                    capsize=1.5,
+                    error_kw={"linewidth": 0.6},
                     label=f"{backend}, {mode}",
                 )
             labels = [_short(case["name"]) for case in result["pointwise"]]

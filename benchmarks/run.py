@@ -37,7 +37,8 @@ FULL = {
     "gemm": 2048,
     "block_batch": 32,
     "train_batch": 64,
-    "rounds": 9,
+    "rounds": 15,
+    "min_round_seconds": 0.25,
     "import_repeats": 5,
 }
 QUICK = {
@@ -45,7 +46,8 @@ QUICK = {
     "gemm": 1024,
     "block_batch": 4,
     "train_batch": 16,
-    "rounds": 5,
+    "rounds": 7,
+    "min_round_seconds": 0.05,
     "import_repeats": 3,
 }
 
@@ -56,13 +58,16 @@ SMOKE = {
     "block_batch": 1,
     "train_batch": 2,
     "rounds": 1,
+    "min_round_seconds": 0.0,
     "import_repeats": 1,
     "spatial_size": 8,
 }
 
 
-def time_comparison(comparison: cases.Comparison, rounds: int) -> dict:
-    """Forward and forward+backward medians of every model of a comparison."""
+def time_comparison(
+    comparison: cases.Comparison, rounds: int, min_round_seconds: float
+) -> dict:
+    """Forward and forward+backward round times of every model of a comparison."""
     result = {"name": comparison.name, "flops": comparison.flops}
     if comparison.bytes_moved:
         result["arithmetic_intensity"] = comparison.flops / comparison.bytes_moved
@@ -73,9 +78,9 @@ def time_comparison(comparison: cases.Comparison, rounds: int) -> dict:
             )
             for name, model in comparison.models.items()
         }
-        timings = interleaved(steps, rounds=rounds)
+        timings = interleaved(steps, rounds=rounds, min_round_seconds=min_round_seconds)
         result[mode] = {
-            name: {"median_s": t.median, "low_s": t.low, "high_s": t.high}
+            name: {"median_s": t.median, "rounds_s": t.rounds}
             for name, t in timings.items()
         }
         print(
@@ -214,17 +219,18 @@ def main(argv: list[str] | None = None) -> dict:
     mode = "quick" if args.quick else "smoke" if args.smoke else "full"
     config = {"quick": QUICK, "smoke": SMOKE, "full": FULL}[mode]
     rounds = config["rounds"]
+    timing = (rounds, config["min_round_seconds"])
     started = time.perf_counter()
     keras.utils.set_random_seed(0)
 
     print(f"== {BACKEND}: best GEMM throughput", flush=True)
-    gemm = time_comparison(cases.square_matmul(config["gemm"]), rounds)
+    gemm = time_comparison(cases.square_matmul(config["gemm"]), *timing)
     print(f"== {BACKEND}: Pointwise against the matmul limit and Conv2D", flush=True)
     pointwise = []
     for comparison in cases.pointwise_comparisons(config["pointwise_shapes"]):
         cases.check_same_function(comparison)
         print(comparison.name, flush=True)
-        pointwise.append(time_comparison(comparison, rounds))
+        pointwise.append(time_comparison(comparison, *timing))
     print(f"== {BACKEND}: blocks against the same graph in plain Keras", flush=True)
     blocks = []
     for comparison in cases.block_comparisons(
@@ -232,13 +238,13 @@ def main(argv: list[str] | None = None) -> dict:
     ):
         cases.check_same_function(comparison)
         print(comparison.name, flush=True)
-        blocks.append(time_comparison(comparison, rounds))
+        blocks.append(time_comparison(comparison, *timing))
     print(f"== {BACKEND}: theory against measurement", flush=True)
     reduce_first = cases.bottleneck_theory_comparison(
         config["block_batch"], config.get("spatial_size") or 28
     )
     print(reduce_first.name, flush=True)
-    theory = time_comparison(reduce_first, rounds)
+    theory = time_comparison(reduce_first, *timing)
     reduced, naive = reduce_first.models.values()
     theory["multiply_ratio"] = cost(naive).compare(cost(reduced))
     print(f"== {BACKEND}: NiN training throughput, memory, import time", flush=True)
