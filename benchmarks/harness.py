@@ -10,11 +10,14 @@ parameters and the input, as for a layer inside a network).
 `interleaved` then times several cases in turn, round after round (starting
 each round at the next case, so none always follows another), so a burst of
 load on the machine hits all of them alike, and keeps every round's time
-(`benchmarks.stats` compares two cases round by round).
+(`benchmarks.stats` compares two cases round by round). It also counts the
+minor page faults per step: a runtime that maps every large output afresh pays
+one per 4 KiB page, which on the CPU can cost more than the product itself.
 """
 
 from __future__ import annotations
 
+import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -111,9 +114,10 @@ def layer_fn(layer: keras.Layer, training: bool = False) -> tuple[Callable, list
 
 @dataclass
 class Timing:
-    """Seconds per step of every round, in round order."""
+    """Seconds per step of every round, in round order, and page faults per step."""
 
     rounds: list[float]
+    page_faults: float
 
     @property
     def median(self) -> float:
@@ -136,19 +140,30 @@ def interleaved(
     for step in steps.values():
         for _ in range(warmup):
             step()
-    slowest = max(_time_calls(step, 1) for step in steps.values())
+    slowest = max(_time_calls(step, 1)[0] for step in steps.values())
     number = max(number, int(min_round_seconds / max(slowest, 1e-9)) + 1)
     names = list(steps)
     samples: dict[str, list[float]] = {name: [] for name in names}
+    faults: dict[str, list[float]] = {name: [] for name in names}
     for round_index in range(rounds):
         start = round_index % len(names)
         for name in names[start:] + names[:start]:
-            samples[name].append(_time_calls(steps[name], number))
-    return {name: Timing(times) for name, times in samples.items()}
+            seconds, page_faults = _time_calls(steps[name], number)
+            samples[name].append(seconds)
+            faults[name].append(page_faults)
+    return {
+        name: Timing(samples[name], statistics.median(faults[name])) for name in names
+    }
 
 
-def _time_calls(step: Step, number: int) -> float:
-    start = time.perf_counter()
+def _minor_page_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _time_calls(step: Step, number: int) -> tuple[float, float]:
+    """Seconds and minor page faults per call, over `number` calls."""
+    faults, start = _minor_page_faults(), time.perf_counter()
     for _ in range(number):
         step()
-    return (time.perf_counter() - start) / number
+    seconds = time.perf_counter() - start
+    return seconds / number, (_minor_page_faults() - faults) / number

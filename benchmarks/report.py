@@ -74,6 +74,7 @@ def pointwise_table(result: dict) -> str:
                     f"{throughput:.1f}",
                     f"{throughput / peak[mode]:.0%}",
                     f"{case['arithmetic_intensity']:.1f}",
+                    f"{case[mode]['Pointwise']['page_faults']:.0f}",
                 ]
             )
     header = [
@@ -85,6 +86,7 @@ def pointwise_table(result: dict) -> str:
         "GFLOP/s",
         "of peak GEMM",
         "FLOP/byte",
+        "page faults/step",
     ]
     peak_line = (
         f"Peak GEMM ({result['gemm']['name']}): {peak['forward']:.1f} GFLOP/s "
@@ -148,6 +150,28 @@ def extras_table(result: dict) -> str:
     )
 
 
+def allocator_table(result: dict) -> str:
+    """The same Pointwise step with glibc malloc and with tcmalloc preloaded."""
+    allocator = result.get("allocator")
+    if not allocator:
+        return "tcmalloc was not installed for this run."
+    glibc, tcmalloc = allocator["glibc malloc"], allocator["tcmalloc"]
+    rows = [
+        [
+            mode,
+            *(
+                f"{step[mode]['median_s'] * 1e3:.2f} ms, "
+                f"{step[mode]['page_faults']:.0f} faults"
+                for step in (glibc, tcmalloc)
+            ),
+            f"{glibc[mode]['median_s'] / tcmalloc[mode]['median_s']:.2f}×",
+        ]
+        for mode in MODES
+    ]
+    header = ["mode", "glibc malloc", "tcmalloc preloaded", "speed-up"]
+    return f"Pointwise, {allocator['name']}, per step\n\n" + _table(header, rows)
+
+
 def render(results: list[dict]) -> str:
     parts = []
     for result in results:
@@ -157,6 +181,7 @@ def render(results: list[dict]) -> str:
             "Blocks against the same graph in plain Keras": blocks_table(result),
             "Theory against measurement": theory_table(result),
             "Training a NiN model": extras_table(result),
+            "Memory allocator": allocator_table(result),
         }
         parts.append(
             f"### {machine['backend']} {machine['backend_version']}\n\n"

@@ -9,6 +9,7 @@ interleaved with it, after warm-up, as the median of repeated rounds.
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import json
 import os
 import platform
@@ -40,6 +41,7 @@ FULL = {
     "rounds": 15,
     "min_round_seconds": 0.25,
     "import_repeats": 5,
+    "allocator_repeats": 3,
 }
 QUICK = {
     "pointwise_shapes": [(8, 28, 28, 192, 64), (8, 14, 14, 512, 128)],
@@ -49,6 +51,7 @@ QUICK = {
     "rounds": 7,
     "min_round_seconds": 0.05,
     "import_repeats": 3,
+    "allocator_repeats": 1,
 }
 
 # For the test suite: proves the benchmark code runs, measures nothing.
@@ -60,6 +63,7 @@ SMOKE = {
     "rounds": 1,
     "min_round_seconds": 0.0,
     "import_repeats": 1,
+    "allocator_repeats": 1,
     "spatial_size": 8,
 }
 
@@ -80,7 +84,11 @@ def time_comparison(
         }
         timings = interleaved(steps, rounds=rounds, min_round_seconds=min_round_seconds)
         result[mode] = {
-            name: {"median_s": t.median, "rounds_s": t.rounds}
+            name: {
+                "median_s": t.median,
+                "rounds_s": t.rounds,
+                "page_faults": t.page_faults,
+            }
             for name, t in timings.items()
         }
         print(
@@ -163,6 +171,77 @@ def training_memory(batch: int) -> dict:
     return result
 
 
+_ALLOCATOR_SCRIPT = """
+import json, sys
+import numpy as np
+sys.path.insert(0, {root!r})
+from benchmarks.harness import compile_step, interleaved, layer_fn
+from keras_nin.layers import Pointwise
+
+x = np.random.default_rng(0).standard_normal({shape!r}).astype("float32")
+layer = Pointwise({filters})
+layer.build(x.shape)
+result = {{}}
+for mode, backward in (("forward", False), ("forward+backward", True)):
+    step = compile_step(*layer_fn(layer, backward), x, backward=backward)
+    (timing,) = interleaved({{"step": step}}, rounds={rounds}).values()
+    result[mode] = {{"median_s": timing.median, "page_faults": timing.page_faults}}
+print(json.dumps(result))
+"""
+
+
+def allocator_comparison(shape: tuple[int, ...], rounds: int, repeats: int) -> dict:
+    """One Pointwise (bias + ReLU) step with the C library's malloc and with
+    tcmalloc preloaded, in fresh processes taken in turn `repeats` times each.
+
+    Backends whose runtime allocates each output afresh (XLA on JAX, eager
+    PyTorch on the CPU) page-fault on every 4 KiB of a large output with glibc
+    malloc, which returns big blocks to the system; tcmalloc keeps them.
+    Returns `{}` if tcmalloc is not installed (`libtcmalloc-minimal4` on Debian).
+    """
+    tcmalloc = ctypes.util.find_library("tcmalloc_minimal")
+    if tcmalloc is None:
+        return {}
+    *input_shape, filters = shape
+    script = _ALLOCATOR_SCRIPT.format(
+        root=str(Path(__file__).resolve().parents[1]),
+        shape=tuple(input_shape),
+        filters=filters,
+        rounds=rounds,
+    )
+    preloads = {"glibc malloc": None, "tcmalloc": tcmalloc}
+    runs: dict[str, list[dict]] = {name: [] for name in preloads}
+    for _ in range(repeats):
+        for name, preload in preloads.items():
+            env = dict(os.environ)
+            env.pop("LD_PRELOAD", None)
+            if preload:
+                env["LD_PRELOAD"] = preload
+            output = subprocess.run(
+                [sys.executable, "-c", script],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=env,
+            ).stdout
+            runs[name].append(json.loads(output.splitlines()[-1]))
+    label = "×".join(map(str, input_shape)) + f" → {filters} (bias + ReLU)"
+    return {
+        "name": label,
+        "library": tcmalloc,
+        **{
+            name: {
+                mode: {
+                    key: statistics.median(run[mode][key] for run in results)
+                    for key in ("median_s", "page_faults")
+                }
+                for mode in ("forward", "forward+backward")
+            }
+            for name, results in runs.items()
+        },
+    }
+
+
 def import_time_ms(repeats: int = 5) -> float:
     """Median time of `import keras_nin` in a fresh process that imported keras."""
     script = (
@@ -181,6 +260,12 @@ def import_time_ms(repeats: int = 5) -> float:
         for _ in range(repeats)
     ]
     return 1e3 * statistics.median(samples)
+
+
+def _output_size(shape: tuple[int, ...]) -> int:
+    """Elements of a Pointwise case's output: (batch, height, width, _, filters)."""
+    batch, height, width, _, filters = shape
+    return batch * height * width * filters
 
 
 def machine() -> dict:
@@ -259,10 +344,16 @@ def main(argv: list[str] | None = None) -> dict:
         "theory": theory,
         "training_throughput": throughput,
         "training_memory": training_memory(config["train_batch"]),
+        "allocator": allocator_comparison(
+            max(config["pointwise_shapes"], key=_output_size),
+            rounds,
+            config["allocator_repeats"],
+        ),
         "import_ms": import_time_ms(config["import_repeats"]),
         "seconds": time.perf_counter() - started,
     }
     print(json.dumps(result["training_memory"]), f"import {result['import_ms']:.1f} ms")
+    print("allocator:", json.dumps(result["allocator"]))
     suffix = "" if mode == "full" else f"-{mode}"
     output = args.output or RESULTS / f"{BACKEND}{suffix}.json"
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,10 @@ def test_smoke_run_writes_every_section(tmp_path):
     assert set(result["training_throughput"]) == {"keras-nin", "plain Keras"}
     assert result["import_ms"] > 0
     assert result["training_memory"]["keras-nin"]["peak_mib"] > 0
+    for mode in ("forward", "forward+backward"):
+        assert all(len(t["rounds_s"]) == 1 for t in pointwise_case[mode].values())
+    if result["allocator"]:  # tcmalloc installed: both allocators were timed
+        assert result["allocator"]["tcmalloc"]["forward"]["median_s"] > 0
 
 
 def test_the_same_function_check_catches_a_difference():
