@@ -14,7 +14,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: docs test lint build-docs browser vendor bench bench-quick digits clean
+.PHONY: docs test lint build-docs browser tcmalloc vendor bench bench-quick digits clean
 
 KATEX_VERSION := 0.16.47
 KATEX_DIR := docs/assets/vendor/katex
@@ -52,8 +52,9 @@ test: lint build-docs browser $(VENV)/.test-installed
 	done
 
 # Benchmarks (not part of `make test`): one process per backend, then the report
-# (tables for the Benchmarks page and its plot) from the result files.
-bench: $(VENV)/.test-installed
+# (tables for the Benchmarks page and its plot) from the result files. tcmalloc is
+# installed for the allocator comparison (the runs themselves use glibc malloc).
+bench: $(VENV)/.test-installed tcmalloc
 	@for backend in $(BACKENDS); do \
 		KERAS_BACKEND=$$backend $(BIN)/python -m benchmarks.run || exit 1; \
 	done
@@ -76,11 +77,17 @@ digits: $(VENV)/.test-installed
 	KERAS_BACKEND=jax $(DIGITS) --publish docs/assets/digits
 
 # The page test drives Debian's Chromium; install it when it is missing.
+# `$(call apt_install,PACKAGE)`: install a Debian package (with sudo unless root).
+apt_install = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -qq $(1) >/dev/null
+
 browser:
-	@command -v chromium >/dev/null || { \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null || { $(call apt_install,chromium); }
+
+tcmalloc:
+	@ldconfig -p | grep -q libtcmalloc_minimal.so.4 || \
+		{ $(call apt_install,libtcmalloc-minimal4); }
 
 # Refresh the vendored KaTeX from the npm registry (run by hand, output committed).
 vendor:
