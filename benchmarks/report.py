@@ -3,8 +3,10 @@
     python -m benchmarks.report [RESULT.json ...]
 
 Without arguments it reads `benchmarks/results/{tensorflow,jax,torch}.json`.
-It prints the tables, writes them as Markdown to `benchmarks/results/tables.md`
-(included by `docs/benchmarks.md`) and draws `docs/assets/benchmarks/pointwise.svg`.
+It prints the tables, writes them as Markdown to `benchmarks/results/summary.md`
+(the bars and headline figures) and `benchmarks/results/tables.md` (every
+figure), both included by `docs/benchmarks.md`, and draws
+`docs/assets/benchmarks/pointwise.svg`.
 """
 
 from __future__ import annotations
@@ -172,6 +174,98 @@ def allocator_table(result: dict) -> str:
     return f"Pointwise, {allocator['name']}, per step\n\n" + _table(header, rows)
 
 
+# The issue's bars: description, section of the results, subject, baseline, bar.
+# Pointwise's are on speed (≥ bar), the blocks' on time (≤ bar).
+BARS = (
+    (
+        "`Pointwise` ≥ 0.95× matmul speed",
+        "pointwise",
+        "Pointwise",
+        "matmul",
+        BAR_MATMUL,
+    ),
+    (
+        "`Pointwise` ≥ 1.0× `Conv2D(1×1)` speed",
+        "pointwise",
+        "Pointwise",
+        "Conv2D(1×1)",
+        BAR_CONV,
+    ),
+    (
+        "blocks ≤ 1.03× plain-Keras time",
+        "blocks",
+        "keras-nin",
+        "plain Keras",
+        BAR_BLOCKS,
+    ),
+)
+
+
+def _bar_cell(result: dict, bar_index: int, mode: str) -> str:
+    """'0.97–1.33×: 5 pass, 1 within noise' for one bar, backend and mode."""
+    _, section, subject, baseline, bar = BARS[bar_index]
+    at_most = section == "blocks"
+    ratios = [speed_ratio(case, mode, subject, baseline) for case in result[section]]
+    if at_most:
+        ratios = [ratio.inverse() for ratio in ratios]
+    verdicts = [ratio.verdict(bar, at_most=at_most) for ratio in ratios]
+    counts = ", ".join(
+        f"{verdicts.count(v)} {v}"
+        for v in ("pass", "within noise", "miss")
+        if verdicts.count(v)
+    )
+    medians = [ratio.median for ratio in ratios]
+    return f"{min(medians):.2f}–{max(medians):.2f}×: {counts}"
+
+
+def summary(results: list[dict]) -> str:
+    """The bars per backend and mode, and the headline figures of every backend."""
+    backends = [result["machine"]["backend"] for result in results]
+    rows = [
+        [f"{BARS[index][0]}, {mode}", *(_bar_cell(r, index, mode) for r in results)]
+        for index in range(len(BARS))
+        for mode in MODES
+    ]
+    bars = _table(["bar", *backends], rows)
+    rows = []
+    for result in results:
+        throughput = result["training_throughput"]
+        theory = result["theory"]
+        allocator = result.get("allocator") or {}
+        speedups = [speed_ratio(theory, mode, *THEORY_MODELS).median for mode in MODES]
+        if allocator:
+            glibc, tcmalloc = allocator["glibc malloc"], allocator["tcmalloc"]
+            allocation = " / ".join(
+                f"{glibc[mode]['median_s'] / tcmalloc[mode]['median_s']:.2f}×"
+                for mode in MODES
+            )
+        else:
+            allocation = "not measured"
+        rows.append(
+            [
+                result["machine"]["backend"],
+                f"{throughput['keras-nin']['images_per_s']:.0f} / "
+                f"{throughput['plain Keras']['images_per_s']:.0f}",
+                f"{theory['multiply_ratio']:.2f}× / "
+                + " / ".join(f"{value:.2f}×" for value in speedups),
+                allocation,
+                f"{result['import_ms']:.0f} ms",
+            ]
+        )
+    header = [
+        "backend",
+        "NiN training images/s (keras-nin / plain Keras)",
+        "1×1 bottleneck: fewer multiplies / forward / f+b speed-up",
+        "tcmalloc speed-up, forward / f+b",
+        "`import keras_nin`",
+    ]
+    return (
+        "Each cell: the lowest and highest median ratio over the cases, and how "
+        "many cases pass the bar, lie within noise of it (the bar is inside the "
+        "case's 95% interval) or miss it.\n\n" + bars + "\n\n" + _table(header, rows)
+    )
+
+
 def render(results: list[dict]) -> str:
     parts = []
     for result in results:
@@ -259,7 +353,8 @@ def main(argv: list[str] | None = None) -> None:
         ]
     results = [json.loads(path.read_text()) for path in paths]
     text = render(results)
-    print(text)
+    print(summary(results), text, sep="\n\n")
+    (RESULTS / "summary.md").write_text(summary(results) + "\n")
     (RESULTS / "tables.md").write_text(text)
     plot(results)
 
