@@ -20,6 +20,20 @@ def random_input(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape).astype("float32")
 
 
+def call_keras_layer(layer: keras.Layer, x: np.ndarray) -> np.ndarray:
+    """`layer(x)` for one of Keras's own layers used as an oracle.
+
+    On TensorFlow the call is compiled with XLA: TensorFlow's own CPU kernels
+    run a channels_first `Conv1D`/`Conv2D` only where it uses oneDNN (not on
+    an AVX2-only CPU, for one), XLA's on every CPU.
+    """
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return keras.ops.convert_to_numpy(tf.function(layer, jit_compile=True)(x))
+    return keras.ops.convert_to_numpy(layer(x))
+
+
 def check_output_shapes(layer_factory: Callable[[], keras.Layer], x: np.ndarray):
     """Eager, symbolic and `compute_output_shape` shapes agree; return output."""
     eager_layer = layer_factory()
@@ -133,6 +147,15 @@ def to_channels_first(x: np.ndarray) -> np.ndarray:
 # --- Plain Keras stand-ins for a block's sublayers (the tests' oracles) ------
 
 
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """The zeros "same" padding adds before and after an axis (TensorFlow's
+    rule, which Keras follows on every backend): enough for `ceil(size /
+    stride)` outputs, the odd one after.
+    """
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
 def reference_conv(ours: keras.Layer, y, strides=1):
     """`ours` (a `Pointwise`, convolution or depthwise convolution of a 2-D
     block) as a plain channels_last Keras layer with its weights, applied to
@@ -140,6 +163,19 @@ def reference_conv(ours: keras.Layer, y, strides=1):
     """
     weights = ours.get_weights()
     arguments = {"strides": strides, "padding": "same", "use_bias": len(weights) == 2}
+    strides = (strides,) * 2 if isinstance(strides, int) else tuple(strides)
+    if isinstance(ours, keras.layers.DepthwiseConv2D) and strides[0] != strides[1]:
+        # TensorFlow's CPU depthwise kernel takes equal strides only (without
+        # oneDNN): convolve at stride 1 over the input padded as "same" pads
+        # for `strides`, then keep every stride-th position.
+        kernel_size = weights[0].shape[:2]
+        padding = [(0, 0), *map(same_padding, y.shape[1:3], kernel_size, strides)]
+        y = keras.ops.pad(y, [*padding, (0, 0)])
+        arguments.update(strides=1, padding="valid")
+        plain = keras.layers.DepthwiseConv2D(kernel_size, **arguments)
+        plain.build(y.shape)
+        plain.set_weights(weights)
+        return plain(y)[:, :: strides[0], :: strides[1], :]
     if isinstance(ours, keras.layers.DepthwiseConv2D):
         plain = keras.layers.DepthwiseConv2D(weights[0].shape[:2], **arguments)
     else:

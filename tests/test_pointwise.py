@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 from layer_checks import (
+    call_keras_layer,
     check_config_round_trip,
     check_mixed_precision,
     check_model_saving,
@@ -74,9 +75,7 @@ def test_equals_keras_conv2d_with_1x1_kernel(data_format):
     conv.build(x.shape)
     kernel, bias = layer.get_weights()
     conv.set_weights([kernel.reshape(1, 1, 6, 4), bias])
-    np.testing.assert_allclose(
-        y, keras.ops.convert_to_numpy(conv(x)), rtol=1e-5, atol=1e-5
-    )
+    np.testing.assert_allclose(y, call_keras_layer(conv, x), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("rank", [3, 4, 5])

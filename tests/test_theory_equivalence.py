@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from layer_checks import random_input
+from layer_checks import call_keras_layer, random_input
 
 from keras_nin.layers import Pointwise
 from keras_nin.theory import as_positions, from_dense, from_positions, to_dense
@@ -118,7 +118,7 @@ def test_keras_conv_to_dense_is_exact(rank, data_format):
         bias_initializer="random_normal",
         data_format=data_format,
     )
-    y = numpy(conv(x))
+    y = call_keras_layer(conv, x)
     dense = to_dense(conv)
     kernel = numpy(conv.kernel).reshape(6, 4)
     np.testing.assert_array_equal(numpy(dense.kernel), kernel)

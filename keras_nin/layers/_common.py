@@ -9,6 +9,7 @@ Layers import these instead of re-deriving them.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Sequence
@@ -405,88 +406,135 @@ def conv_bias_and_activation(
 # --- Spatial convolutions ----------------------------------------------------
 
 
-class _ChannelAxisBias:
-    """Adds a channels_first convolution's bias along the channel axis.
+@functools.cache
+def _tensorflow_cpu_only() -> bool:
+    """Whether this is the TensorFlow backend with no device but CPUs."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
 
-    Keras's TensorFlow `ops.add(outputs, bias)` treats a bias that squeezes to
-    a vector as `tf.nn.bias_add` and guesses channels_last whenever the last
-    axis of `outputs` has `filters` entries: a channels_first output whose last
-    spatial size equals `filters` got its bias added along the wrong axis.
-    Adding `outputs` to the reshaped bias, bias first, avoids the guess (as
-    `Pointwise.call` does).
+    return all(d.device_type == "CPU" for d in tf.config.list_logical_devices())
+
+
+class _ChannelsFirstConvolution:
+    """Two fixes to Keras's channels_first convolutions.
+
+    Where: TensorFlow's CPU kernel for `Conv2D` runs only channels_last
+    (NHWC) unless TensorFlow was built to use oneDNN on this CPU (on by default
+    only on some CPUs: an AVX2-only AMD EPYC refuses with "The Conv2D op
+    currently only supports the NHWC tensor format on the CPU", and so does
+    `keras.layers.Conv1D`/`Conv2D` with `data_format="channels_first"`). On a
+    TensorFlow backend with CPUs only, the convolution is computed channels_last
+    between two transposes, as Keras already does for its depthwise and pooling
+    ops; on a GPU the native NCHW kernel is kept.
+
+    How the bias is added: Keras's TensorFlow `ops.add(outputs, bias)` treats a
+    bias that squeezes to a vector as `tf.nn.bias_add` and guesses
+    channels_last whenever the last axis of `outputs` has `filters` entries: a
+    channels_first output whose last spatial size equals `filters` got its
+    bias added along the wrong axis. Adding `outputs` to the reshaped bias,
+    bias first, avoids the guess (as `Pointwise.call` does).
     """
 
+    def convolution_op(self, inputs: Any, kernel: Any) -> Any:
+        if self.data_format == "channels_last" or not _tensorflow_cpu_only():
+            return super().convolution_op(inputs, kernel)
+        outputs = ops.conv(
+            ops.moveaxis(inputs, 1, -1),
+            kernel,
+            strides=list(self.strides),
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            data_format="channels_last",
+        )
+        return ops.moveaxis(outputs, -1, 1)
+
     def call(self, inputs: Any) -> Any:
-        if not (self.use_bias and self.data_format == "channels_first"):
+        if self.data_format == "channels_last":
             return super().call(inputs)
+        # Not Keras's `call`: `keras.layers.Conv1D.call` skips `convolution_op`.
         outputs = self.convolution_op(inputs, self.kernel)
-        bias = ops.reshape(self.bias, (1, self.filters) + (1,) * self.rank)
-        outputs = ops.add(bias, outputs)
+        if self.use_bias:
+            bias = ops.reshape(self.bias, (1, self.filters) + (1,) * self.rank)
+            outputs = ops.add(bias, outputs)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
 
 
 @register_serializable
-class Conv1D(_ChannelAxisBias, keras.layers.Conv1D):
-    """`keras.layers.Conv1D` with the channels_first bias fix."""
+class Conv1D(_ChannelsFirstConvolution, keras.layers.Conv1D):
+    """`keras.layers.Conv1D` with the fixes above."""
 
 
 @register_serializable
-class Conv2D(_ChannelAxisBias, keras.layers.Conv2D):
-    """`keras.layers.Conv2D` with the channels_first bias fix."""
+class Conv2D(_ChannelsFirstConvolution, keras.layers.Conv2D):
+    """`keras.layers.Conv2D` with the fixes above."""
 
 
 @register_serializable
-class Conv3D(_ChannelAxisBias, keras.layers.Conv3D):
-    """`keras.layers.Conv3D` with the channels_first bias fix."""
+class Conv3D(_ChannelsFirstConvolution, keras.layers.Conv3D):
+    """`keras.layers.Conv3D` with the fixes above."""
 
 
 _CONVOLUTIONS = {1: Conv1D, 2: Conv2D, 3: Conv3D}
 
 
-class _DepthwiseChannelAxisBias:
-    """The channels_first bias fix of `_ChannelAxisBias`, for depthwise layers.
+class _DepthwiseConvolution:
+    """Two fixes to Keras's depthwise convolutions.
 
-    `keras.layers.DepthwiseConv2D` adds its bias the same way, so on the
+    Unequal strides: TensorFlow's CPU kernel for a depthwise convolution takes
+    equal strides only unless TensorFlow uses oneDNN on this CPU ("Current
+    implementation only supports equal length strides in the row and column
+    dimensions"). With strides such as `(2, 1)` on a TensorFlow backend with
+    CPUs only, the same computation runs as a grouped convolution (one group
+    per input channel, the same kernel reshaped), which Keras compiles with
+    XLA.
+
+    The bias: `keras.layers.DepthwiseConv2D` adds it like `Conv2D`, so on the
     TensorFlow backend a channels_first output whose last spatial size equals
-    its channel count got the bias along the wrong axis.
+    its channel count got it along the wrong axis; it is added bias first
+    along the channel axis, as in `_ChannelsFirstConvolution`.
     """
 
     def call(self, inputs: Any) -> Any:
-        if not (self.use_bias and self.data_format == "channels_first"):
-            return super().call(inputs)
-        outputs = ops.depthwise_conv(
-            inputs,
-            self.kernel,
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
-            data_format=self.data_format,
-        )
-        bias = ops.reshape(self.bias, (1, -1) + (1,) * self.rank)
-        outputs = ops.add(bias, outputs)
+        arguments = {
+            "strides": self.strides,
+            "padding": self.padding,
+            "dilation_rate": self.dilation_rate,
+            "data_format": self.data_format,
+        }
+        if len(set(self.strides)) > 1 and _tensorflow_cpu_only():
+            grouped = ops.reshape(self.kernel, (*self.kernel_size, 1, -1))
+            outputs = ops.conv(inputs, grouped, **arguments)
+        else:
+            outputs = ops.depthwise_conv(inputs, self.kernel, **arguments)
+        if self.use_bias:
+            axis = channel_axis(self.data_format)
+            bias_shape = [1] * (self.rank + 2)
+            bias_shape[axis] = -1
+            outputs = ops.add(ops.reshape(self.bias, bias_shape), outputs)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
 
 
 @register_serializable
-class DepthwiseConv1D(_DepthwiseChannelAxisBias, keras.layers.DepthwiseConv1D):
-    """`keras.layers.DepthwiseConv1D` with the channels_first bias fix."""
+class DepthwiseConv1D(_DepthwiseConvolution, keras.layers.DepthwiseConv1D):
+    """`keras.layers.DepthwiseConv1D` with the fixes above."""
 
 
 @register_serializable
-class DepthwiseConv2D(_DepthwiseChannelAxisBias, keras.layers.DepthwiseConv2D):
-    """`keras.layers.DepthwiseConv2D` with the channels_first bias fix."""
+class DepthwiseConv2D(_DepthwiseConvolution, keras.layers.DepthwiseConv2D):
+    """`keras.layers.DepthwiseConv2D` with the fixes above."""
 
 
 def spatial_conv(spatial_rank: int, *args: Any, **kwargs: Any) -> keras.layers.Layer:
     """A Keras convolution for inputs of `spatial_rank` spatial dimensions.
 
-    `keras.layers.Conv1D`, `Conv2D` or `Conv3D` (subclassed to add a
-    channels_first bias along the channel axis on every backend); `args` and
-    `kwargs` are theirs.
+    `keras.layers.Conv1D`, `Conv2D` or `Conv3D`, subclassed to run
+    channels_first on TensorFlow's CPU kernels and to add a channels_first bias
+    along the channel axis on every backend; `args` and `kwargs` are theirs.
     """
     return _CONVOLUTIONS[spatial_rank](*args, **kwargs)
 
@@ -496,9 +544,10 @@ def depthwise_conv(
 ) -> keras.layers.Layer:
     """A depthwise convolution (one filter per channel) by spatial rank.
 
-    `DepthwiseConv1D` or `DepthwiseConv2D` (subclassed for the channels_first
-    bias fix); Keras has no `DepthwiseConv3D`, so 3 spatial dimensions get a
-    `Conv3D` with `groups=channels`, the same computation and weight count.
+    `DepthwiseConv1D` or `DepthwiseConv2D` (subclassed for unequal strides on
+    TensorFlow's CPU kernel and the channels_first bias); Keras has no
+    `DepthwiseConv3D`, so 3 spatial dimensions get a `Conv3D` with
+    `groups=channels`, the same computation and weight count.
     `args` and `kwargs` (`kernel_size`, `strides`, ...) are Keras's;
     `kernel_*` arguments apply to the depthwise kernel.
     """
