@@ -56,8 +56,10 @@ def test_channels_first_equals_channels_last_for_every_layer(rank):
         LAYERS, y_last, y_first, first.output_shape, strict=True
     ):
         assert b.shape[1:] == tuple(shape[1:]), case.name
+        # The two layouts run different kernels that sum in different orders:
+        # up to 1.3e-5 apart (PyTorch's 3-D convolutions on an AVX2 CPU).
         np.testing.assert_allclose(
-            to_channels_last(b), a, rtol=1e-5, atol=1e-5, err_msg=case.name
+            to_channels_last(b), a, rtol=1e-4, atol=1e-4, err_msg=case.name
         )
 
 
