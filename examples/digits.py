@@ -144,15 +144,12 @@ def build_ablation(
 def build_model(variant: str, normalization: str | None) -> keras.Model:
     if variant != "nin":
         return build_ablation(variant, normalization)
-    model = keras_nin.models.NiN((8, 8, 1), NUM_CLASSES, normalization=normalization)
-    # The blocks create their norms with Keras's default momentum; set ours on
-    # each (for this training only: a reloaded model has the default again,
-    # which matters only to further training, not to its predictions).
-    for block in model.layers:
-        for layer in getattr(block, "layers", []):
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = BATCH_NORM_MOMENTUM
-    return model
+    return keras_nin.models.NiN(
+        (8, 8, 1),
+        NUM_CLASSES,
+        normalization=normalization,
+        norm_momentum=BATCH_NORM_MOMENTUM,
+    )
 
 
 def train_run(

@@ -111,6 +111,18 @@ ROWS = [
     ("SqueezeExcite", {}, (None, 4), "input_shape"),
     ("SqueezeExcite", {}, (None, 5, 5, None), "input_shape"),
 ]
+# Every block's norm settings.
+for _block in sorted(set(keras_nin.layers.__all__) - {"Pointwise"}):
+    ROWS += [
+        (_block, {"norm_momentum": 1.0}, None, "norm_momentum"),
+        (_block, {"norm_momentum": -0.1}, None, "norm_momentum"),
+        (_block, {"norm_epsilon": 0.0}, None, "norm_epsilon"),
+    ]
+ROWS += [
+    ("NiNBlock", {"norm_momentum": "0.9"}, None, "norm_momentum"),
+    ("NiNBlock", {"norm_epsilon": NAN}, None, "norm_epsilon"),
+    ("NiNBlock", {"norm_epsilon": None}, None, "norm_epsilon"),
+]
 
 MODEL_ROWS = [
     ({"input_shape": (32, 32)}, "input_shape"),
@@ -123,6 +135,8 @@ MODEL_ROWS = [
     ({"dropout": 1.0}, "dropout"),
     ({"dropout": NAN}, "dropout"),
     ({"normalization": "instance"}, "normalization"),
+    ({"norm_momentum": 1.5}, "norm_momentum"),
+    ({"norm_epsilon": -1e-5}, "norm_epsilon"),
     ({"include_top": "yes"}, "include_top"),
 ]
 

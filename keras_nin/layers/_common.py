@@ -230,6 +230,9 @@ def expand_to_rank(
 
 NORMALIZATIONS = ("batch", "layer", "group")
 MAX_GROUPS = 32
+# Keras's defaults: `BatchNormalization`'s momentum, and every norm's epsilon.
+NORM_MOMENTUM = 0.99
+NORM_EPSILON = 1e-3
 
 
 def check_normalization(value: object) -> str | None:
@@ -247,6 +250,22 @@ def check_normalization(value: object) -> str | None:
     if value.lower() not in NORMALIZATIONS:
         raise ValueError(_invalid("normalization", value, expected))
     return value.lower()
+
+
+def check_norm_momentum(value: object) -> float:
+    """Return `value` as a `float` if it is a momentum in `[0, 1)`."""
+    value = check_real("norm_momentum", value)
+    if not 0 <= value < 1:
+        raise ValueError(_invalid("norm_momentum", value, "a momentum in [0, 1)"))
+    return value
+
+
+def check_norm_epsilon(value: object) -> float:
+    """Return `value` as a `float` if it is strictly positive."""
+    value = check_real("norm_epsilon", value)
+    if not value > 0:
+        raise ValueError(_invalid("norm_epsilon", value, "a positive number"))
+    return value
 
 
 def group_count(channels: int, max_groups: int = MAX_GROUPS) -> int:
@@ -295,6 +314,9 @@ def normalization_layer(
     normalization: str | None,
     channels: int,
     data_format: str,
+    *,
+    momentum: float = NORM_MOMENTUM,
+    epsilon: float = NORM_EPSILON,
     **kwargs: Any,
 ) -> keras.layers.Layer | None:
     """A fresh normalization layer over the channel axis, chosen by name.
@@ -311,12 +333,13 @@ def normalization_layer(
     - `"group"`: `keras.layers.GroupNormalization` with
       `group_count(channels)` groups.
 
-    Keras's default epsilon and momentum are kept.
-
     Args:
         normalization: `None`, `"batch"`, `"layer"` or `"group"`.
         channels: int, the channel count of the tensor to normalize.
         data_format: `"channels_last"` or `"channels_first"`.
+        momentum: float, the momentum of batch norm's moving statistics
+            (ignored by the other norms). Keras's default, 0.99.
+        epsilon: float, added to the variance. Keras's default, 1e-3.
         **kwargs: passed to the layer, e.g. `name` and `dtype`.
 
     Returns:
@@ -327,11 +350,13 @@ def normalization_layer(
     if normalization is None:
         return None
     if normalization == "batch":
-        return keras.layers.BatchNormalization(axis=axis, **kwargs)
+        return keras.layers.BatchNormalization(
+            axis=axis, momentum=momentum, epsilon=epsilon, **kwargs
+        )
     if normalization == "layer":
-        return LayerNormalization(axis=axis, **kwargs)
+        return LayerNormalization(axis=axis, epsilon=epsilon, **kwargs)
     return keras.layers.GroupNormalization(
-        groups=group_count(channels), axis=axis, **kwargs
+        groups=group_count(channels), axis=axis, epsilon=epsilon, **kwargs
     )
 
 
@@ -642,8 +667,40 @@ class Block(keras.layers.Layer):
     def layers(self) -> list[keras.layers.Layer]:
         return list(self._flatten_layers(include_self=False, recursive=False))
 
-    # Helpers for subclasses that set `data_format`, `normalization`,
-    # `activation` and `weight_arguments` in `__init__`.
+    # Helpers for subclasses that set `data_format`, `activation` and
+    # `weight_arguments`, and call `_set_normalization`, in `__init__`.
+
+    def _set_normalization(
+        self, normalization: object, norm_momentum: object, norm_epsilon: object
+    ) -> None:
+        """Check and keep the block's `normalization` and its two settings."""
+        self.normalization = check_normalization(normalization)
+        self.norm_momentum = check_norm_momentum(norm_momentum)
+        self.norm_epsilon = check_norm_epsilon(norm_epsilon)
+
+    def _normalization_config(self) -> dict[str, Any]:
+        return {
+            "normalization": self.normalization,
+            "norm_momentum": self.norm_momentum,
+            "norm_epsilon": self.norm_epsilon,
+        }
+
+    def _norm_layer(
+        self, name: str, shape: tuple[int | None, ...]
+    ) -> keras.layers.Layer | None:
+        """The block's norm (or `None`) for an output of `shape`, built."""
+        norm = normalization_layer(
+            self.normalization,
+            shape[channel_axis(self.data_format)],
+            self.data_format,
+            momentum=self.norm_momentum,
+            epsilon=self.norm_epsilon,
+            name=name,
+            dtype=self.dtype_policy,
+        )
+        if norm is not None:
+            norm.build(shape)
+        return norm
 
     def _pin_input_spec(self, input_shape: Sequence[int | None]) -> None:
         """Fix the input's rank and channel count to those built on."""
@@ -676,17 +733,8 @@ class Block(keras.layers.Layer):
         """
         conv.build(shape)
         shape = conv.compute_output_shape(shape)
-        norm = normalization_layer(
-            self.normalization,
-            shape[channel_axis(self.data_format)],
-            self.data_format,
-            name=f"{name}_norm",
-            dtype=self.dtype_policy,
-        )
-        if norm is not None:
-            norm.build(shape)
         setattr(self, name, conv)
-        setattr(self, f"{name}_norm", norm)
+        setattr(self, f"{name}_norm", self._norm_layer(f"{name}_norm", shape))
         return shape
 
     def _norm_act(

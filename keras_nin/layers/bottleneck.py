@@ -18,7 +18,6 @@ from keras_nin.layers._common import (
     check_choice,
     check_input_shape,
     check_int_or_tuple,
-    check_normalization,
     check_positive_int,
     check_real,
     conv_output_shape,
@@ -84,6 +83,11 @@ class Bottleneck(Block):
             norm over the channel axis after each convolution. `"group"` uses
             the largest divisor of the channel count that is at most 32 as the
             number of groups.
+        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
+            moving mean and variance (Keras's default, 0.99; PyTorch's
+            `momentum=0.1` is 0.9 here). Ignored by the other norms.
+        norm_epsilon: float > 0, added to the variance by every norm
+            (Keras's default, 1e-3; PyTorch's is 1e-5).
         activation: activation function or its name. `None` means linear.
         shortcut: `"auto"`, `"projection"` or `"identity"`.
         kernel_initializer: initializer for every convolution's kernel.
@@ -143,6 +147,8 @@ class Bottleneck(Block):
         kernel_size: int | Sequence[int] = 3,
         groups: int = 1,
         normalization: str | None = "batch",
+        norm_momentum: float = 0.99,
+        norm_epsilon: float = 1e-3,
         activation: str | Any | None = "relu",
         shortcut: str = "auto",
         kernel_initializer: str | Any = "glorot_uniform",
@@ -173,7 +179,7 @@ class Bottleneck(Block):
                 f"inner width round(filters * bottleneck_ratio) = "
                 f"{self.inner_filters}. Received: groups={groups}."
             )
-        self.normalization = check_normalization(normalization)
+        self._set_normalization(normalization, norm_momentum, norm_epsilon)
         self.activation = get_activation("activation", activation)
         self.shortcut = check_choice("shortcut", shortcut, SHORTCUTS)
         self.weight_arguments = weight_arguments(
@@ -282,7 +288,7 @@ class Bottleneck(Block):
                 "bottleneck_ratio": self.bottleneck_ratio,
                 "kernel_size": self.kernel_size,
                 "groups": self.groups,
-                "normalization": self.normalization,
+                **self._normalization_config(),
                 "activation": activations.serialize(self.activation),
                 "shortcut": self.shortcut,
                 **serialize_weight_arguments(self.weight_arguments),

@@ -17,7 +17,6 @@ from keras_nin.layers._common import (
     Block,
     channel_axis,
     check_input_shape,
-    check_normalization,
     check_positive_int,
     get_activation,
     register_serializable,
@@ -58,6 +57,11 @@ class FireModule(Block):
             convolution has a bias), `"batch"`, `"layer"` or `"group"`: a norm
             over the channel axis after every convolution, before its
             activation; the convolutions then have no bias.
+        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
+            moving mean and variance (Keras's default, 0.99; PyTorch's
+            `momentum=0.1` is 0.9 here). Ignored by the other norms.
+        norm_epsilon: float > 0, added to the variance by every norm
+            (Keras's default, 1e-3; PyTorch's is 1e-5).
         activation: activation function or its name, applied after every
             convolution. Defaults to `"relu"`; `None` means linear.
         kernel_initializer: initializer for every convolution's kernel.
@@ -108,6 +112,8 @@ class FireModule(Block):
         expand3x3: int,
         *,
         normalization: str | None = None,
+        norm_momentum: float = 0.99,
+        norm_epsilon: float = 1e-3,
         activation: str | Any | None = "relu",
         kernel_initializer: str | Any = "glorot_uniform",
         bias_initializer: str | Any = "zeros",
@@ -122,7 +128,7 @@ class FireModule(Block):
         self.squeeze_filters = check_positive_int("squeeze", squeeze)
         self.expand1x1_filters = check_positive_int("expand1x1", expand1x1)
         self.expand3x3_filters = check_positive_int("expand3x3", expand3x3)
-        self.normalization = check_normalization(normalization)
+        self._set_normalization(normalization, norm_momentum, norm_epsilon)
         self.activation = get_activation("activation", activation)
         self.weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
@@ -178,7 +184,7 @@ class FireModule(Block):
                 "squeeze": self.squeeze_filters,
                 "expand1x1": self.expand1x1_filters,
                 "expand3x3": self.expand3x3_filters,
-                "normalization": self.normalization,
+                **self._normalization_config(),
                 "activation": activations.serialize(self.activation),
                 **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,

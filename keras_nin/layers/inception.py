@@ -16,7 +16,6 @@ from keras_nin.layers._common import (
     Block,
     channel_axis,
     check_input_shape,
-    check_normalization,
     check_positive_int,
     get_activation,
     register_serializable,
@@ -86,6 +85,11 @@ class InceptionBlock(Block):
             has a bias), `"batch"` (torchvision's GoogLeNet), `"layer"` or
             `"group"`: a norm over the channel axis after every convolution,
             before its activation; the convolutions then have no bias.
+        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
+            moving mean and variance (Keras's default, 0.99; PyTorch's
+            `momentum=0.1` is 0.9 here). Ignored by the other norms.
+        norm_epsilon: float > 0, added to the variance by every norm
+            (Keras's default, 1e-3; PyTorch's is 1e-5).
         activation: activation function or its name, applied after every
             convolution. Defaults to `"relu"`; `None` means linear.
         kernel_initializer: initializer for every convolution's kernel.
@@ -142,6 +146,8 @@ class InceptionBlock(Block):
         reduce3x3: int | None = None,
         reduce5x5: int | None = None,
         normalization: str | None = None,
+        norm_momentum: float = 0.99,
+        norm_epsilon: float = 1e-3,
         activation: str | Any | None = "relu",
         kernel_initializer: str | Any = "glorot_uniform",
         bias_initializer: str | Any = "zeros",
@@ -160,7 +166,7 @@ class InceptionBlock(Block):
         self.pool_proj_filters = _optional_width("pool_proj", pool_proj)
         self.reduce3x3_filters = _optional_width("reduce3x3", reduce3x3)
         self.reduce5x5_filters = _optional_width("reduce5x5", reduce5x5)
-        self.normalization = check_normalization(normalization)
+        self._set_normalization(normalization, norm_momentum, norm_epsilon)
         self.activation = get_activation("activation", activation)
         self.weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
@@ -260,7 +266,7 @@ class InceptionBlock(Block):
                 "pool_proj": self.pool_proj_filters,
                 "reduce3x3": self.reduce3x3_filters,
                 "reduce5x5": self.reduce5x5_filters,
-                "normalization": self.normalization,
+                **self._normalization_config(),
                 "activation": activations.serialize(self.activation),
                 **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,

@@ -16,7 +16,6 @@ from keras_nin.layers._common import (
     Block,
     check_input_shape,
     check_int_or_tuple,
-    check_normalization,
     check_positive_int,
     check_real,
     conv_output_shape,
@@ -73,6 +72,11 @@ class InvertedResidual(Block):
         normalization: `"batch"` (default), `"layer"`, `"group"` or `None`:
             the norm over the channel axis after each convolution. Without a
             norm every convolution has a bias.
+        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
+            moving mean and variance (Keras's default, 0.99; PyTorch's
+            `momentum=0.1` is 0.9 here). Ignored by the other norms.
+        norm_epsilon: float > 0, added to the variance by every norm
+            (Keras's default, 1e-3; PyTorch's is 1e-5).
         activation: activation function or its name, after the expand and
             depthwise convolutions. Defaults to `"relu6"`; `None` means
             linear.
@@ -134,6 +138,8 @@ class InvertedResidual(Block):
         strides: int | Sequence[int] = 1,
         kernel_size: int | Sequence[int] = 3,
         normalization: str | None = "batch",
+        norm_momentum: float = 0.99,
+        norm_epsilon: float = 1e-3,
         activation: str | Any | None = "relu6",
         kernel_initializer: str | Any = "glorot_uniform",
         bias_initializer: str | Any = "zeros",
@@ -154,7 +160,7 @@ class InvertedResidual(Block):
             )
         self.strides = check_int_or_tuple("strides", strides)
         self.kernel_size = check_int_or_tuple("kernel_size", kernel_size)
-        self.normalization = check_normalization(normalization)
+        self._set_normalization(normalization, norm_momentum, norm_epsilon)
         self.activation = get_activation("activation", activation)
         self.weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
@@ -235,7 +241,7 @@ class InvertedResidual(Block):
                 "expansion": self.expansion,
                 "strides": self.strides,
                 "kernel_size": self.kernel_size,
-                "normalization": self.normalization,
+                **self._normalization_config(),
                 "activation": activations.serialize(self.activation),
                 **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,

@@ -18,14 +18,12 @@ from keras_nin.layers._common import (
     check_choice,
     check_input_shape,
     check_int_or_tuple,
-    check_normalization,
     check_positive_int,
     check_rate,
     conv_bias_and_activation,
     conv_output_shape,
     expand_to_rank,
     get_activation,
-    normalization_layer,
     register_serializable,
     serialize_weight_arguments,
     spatial_conv,
@@ -100,6 +98,11 @@ class NiNBlock(Block):
             activation; the convolutions then have no bias. `"group"` uses
             the largest divisor of the channel count that is at most 32 as
             the number of groups.
+        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
+            moving mean and variance (Keras's default, 0.99; PyTorch's
+            `momentum=0.1` is 0.9 here). Ignored by the other norms.
+        norm_epsilon: float > 0, added to the variance by every norm
+            (Keras's default, 1e-3; PyTorch's is 1e-5).
         dropout: float in `[0, 1)`, the dropout rate on the block's output.
         kernel_initializer: initializer for every convolution's kernel.
         bias_initializer: initializer for every convolution's bias.
@@ -161,6 +164,8 @@ class NiNBlock(Block):
         padding: str = "same",
         activation: str | Any | None = "relu",
         normalization: str | None = None,
+        norm_momentum: float = 0.99,
+        norm_epsilon: float = 1e-3,
         dropout: float = 0.0,
         kernel_initializer: str | Any = "glorot_uniform",
         bias_initializer: str | Any = "zeros",
@@ -181,7 +186,7 @@ class NiNBlock(Block):
         self.strides = check_int_or_tuple("strides", strides)
         self.padding = check_choice("padding", padding, PADDINGS)
         self.activation = get_activation("activation", activation)
-        self.normalization = check_normalization(normalization)
+        self._set_normalization(normalization, norm_momentum, norm_epsilon)
         self.dropout = check_rate("dropout", dropout)
         self.weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
@@ -246,17 +251,8 @@ class NiNBlock(Block):
                 conv = Pointwise(width, name=name, **conv_arguments)
             conv.build(shape)
             shape = conv.compute_output_shape(shape)
-            norm = normalization_layer(
-                self.normalization,
-                width,
-                self.data_format,
-                name=f"{name}_norm",
-                dtype=self.dtype_policy,
-            )
-            if norm is not None:
-                norm.build(shape)
             setattr(self, name, conv)
-            setattr(self, f"{name}_norm", norm)
+            setattr(self, f"{name}_norm", self._norm_layer(f"{name}_norm", shape))
             self._conv_names.append(name)
         if self.dropout > 0:
             self.dropout_layer = keras.layers.Dropout(
@@ -303,7 +299,7 @@ class NiNBlock(Block):
                 "strides": self.strides,
                 "padding": self.padding,
                 "activation": activations.serialize(self.activation),
-                "normalization": self.normalization,
+                **self._normalization_config(),
                 "dropout": self.dropout,
                 **serialize_weight_arguments(self.weight_arguments),
                 "data_format": self.data_format,

@@ -15,7 +15,6 @@ from keras import activations, ops
 from keras_nin.layers._common import (
     Block,
     check_input_shape,
-    check_normalization,
     check_positive_int,
     check_real,
     get_activation,
@@ -64,6 +63,11 @@ class SqueezeExcite(Block):
             `"layer"` or `"group"`: a norm after the reduce layer, before its
             activation (timm's `SEModule` option); the reduce layer then has
             no bias.
+        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
+            moving mean and variance (Keras's default, 0.99; PyTorch's
+            `momentum=0.1` is 0.9 here). Ignored by the other norms.
+        norm_epsilon: float > 0, added to the variance by every norm
+            (Keras's default, 1e-3; PyTorch's is 1e-5).
         activation: activation function or its name, after the reduce layer.
             Defaults to `"relu"`.
         gate_activation: activation function or its name that turns the
@@ -116,6 +120,8 @@ class SqueezeExcite(Block):
         *,
         divisor: int = 1,
         normalization: str | None = None,
+        norm_momentum: float = 0.99,
+        norm_epsilon: float = 1e-3,
         activation: str | Any | None = "relu",
         gate_activation: str | Any | None = "sigmoid",
         kernel_initializer: str | Any = "glorot_uniform",
@@ -135,7 +141,7 @@ class SqueezeExcite(Block):
                 f"input channels in (0, 1]. Received: ratio={ratio!r}."
             )
         self.divisor = check_positive_int("divisor", divisor)
-        self.normalization = check_normalization(normalization)
+        self._set_normalization(normalization, norm_momentum, norm_epsilon)
         self.activation = get_activation("activation", activation)
         self.gate_activation = get_activation("gate_activation", gate_activation)
         self.weight_arguments = weight_arguments(
@@ -187,7 +193,7 @@ class SqueezeExcite(Block):
             {
                 "ratio": self.ratio,
                 "divisor": self.divisor,
-                "normalization": self.normalization,
+                **self._normalization_config(),
                 "activation": activations.serialize(self.activation),
                 "gate_activation": activations.serialize(self.gate_activation),
                 **serialize_weight_arguments(self.weight_arguments),

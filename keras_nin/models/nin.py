@@ -14,6 +14,8 @@ import keras
 from keras_nin.layers import NiNBlock
 from keras_nin.layers._common import (
     channel_axis,
+    check_norm_epsilon,
+    check_norm_momentum,
     check_normalization,
     check_positive_int,
     check_rate,
@@ -49,6 +51,8 @@ def NiN(
     num_classes: int = 10,
     *,
     normalization: str | None = None,
+    norm_momentum: float = 0.99,
+    norm_epsilon: float = 1e-3,
     dropout: float = 0.5,
     include_top: bool = True,
     name: str = "nin",
@@ -85,6 +89,10 @@ def NiN(
         num_classes: int, the number of classes (channels of the last block).
         normalization: `None` (the paper), `"batch"`, `"layer"` or `"group"`,
             passed to every block.
+        norm_momentum: float in `[0, 1)`, batch norm's momentum, passed to
+            every block (Keras's default, 0.99; a small data set may need a
+            shorter memory, e.g. 0.9).
+        norm_epsilon: float > 0, every norm's epsilon, passed to every block.
         dropout: float in `[0, 1)`, the rate of the two dropout layers.
         include_top: bool. `False` returns the feature extractor, which stops
             after `dropout2` (no `mlpconv3`, pooling or softmax) and outputs
@@ -98,7 +106,8 @@ def NiN(
     Raises:
         ValueError: for an `input_shape` that is not 3 positive dimensions
             with known channels, non-positive `num_classes`, a `dropout`
-            outside `[0, 1)` or an unknown `normalization`.
+            outside `[0, 1)`, an unknown `normalization`, a `norm_momentum`
+            outside `[0, 1)` or a non-positive `norm_epsilon`.
         TypeError: for arguments of the wrong type.
 
     Example:
@@ -115,6 +124,8 @@ def NiN(
     input_shape = _check_input_shape(input_shape)
     num_classes = check_positive_int("num_classes", num_classes)
     normalization = check_normalization(normalization)
+    norm_momentum = check_norm_momentum(norm_momentum)
+    norm_epsilon = check_norm_epsilon(norm_epsilon)
     dropout = check_rate("dropout", dropout)
     if not isinstance(include_top, bool):
         raise TypeError(
@@ -128,6 +139,8 @@ def NiN(
             kernel_size,
             mlp_filters=widths,
             normalization=normalization,
+            norm_momentum=norm_momentum,
+            norm_epsilon=norm_epsilon,
             name=f"mlpconv{index}",
         )
 
