@@ -1,6 +1,6 @@
 """Turn result files into the tables and the plot of the Benchmarks page.
 
-    python -m benchmarks.report [RESULT.json ...]
+    python -m benchmarks.report [--print-only] [RESULT.json ...]
 
 Without arguments it reads `benchmarks/results/{tensorflow,jax,torch}.json`.
 It prints the tables, writes them as Markdown to `benchmarks/results/summary.md`
@@ -11,8 +11,8 @@ figure), both included by `docs/benchmarks.md`, and draws
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 from benchmarks.stats import SpeedRatio
@@ -133,13 +133,13 @@ def theory_table(result: dict) -> str:
 
 def extras_table(result: dict) -> str:
     throughput = result["training_throughput"]
-    memory = result["training_memory"]
+    memory = result["training_memory"]  # {} in a quick run
     rows = [
         [
             name,
             f"{throughput[name]['images_per_s']:.0f}",
-            f"{memory[name]['training_step_mib']:.0f}",
-            f"{memory[name]['peak_mib']:.0f}",
+            f"{memory[name]['training_step_mib']:.0f}" if memory else "–",
+            f"{memory[name]['peak_mib']:.0f}" if memory else "–",
         ]
         for name in ("keras-nin", "plain Keras")
     ]
@@ -155,6 +155,8 @@ def extras_table(result: dict) -> str:
 def allocator_table(result: dict) -> str:
     """The same Pointwise step with glibc malloc and with tcmalloc preloaded."""
     allocator = result.get("allocator")
+    if result["mode"] == "quick":
+        return "Not measured in a quick run (it starts fresh processes)."
     if not allocator:
         return "tcmalloc was not installed for this run."
     glibc, tcmalloc = allocator["glibc malloc"], allocator["tcmalloc"]
@@ -346,14 +348,22 @@ def plot(results: list[dict], path: Path = PLOT) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
-    if not paths:
-        paths = [
-            RESULTS / f"{b}.json" for b in BACKENDS if (RESULTS / f"{b}.json").exists()
-        ]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="*", type=Path, help="result files (JSON)")
+    parser.add_argument(
+        "--print-only",
+        action="store_true",
+        help="print the tables; leave the page's tables and plot alone",
+    )
+    args = parser.parse_args(argv)
+    paths = args.results or [
+        RESULTS / f"{b}.json" for b in BACKENDS if (RESULTS / f"{b}.json").exists()
+    ]
     results = [json.loads(path.read_text()) for path in paths]
     text = render(results)
     print(summary(results), text, sep="\n\n")
+    if args.print_only:
+        return
     (RESULTS / "summary.md").write_text(summary(results) + "\n")
     (RESULTS / "tables.md").write_text(text)
     plot(results)

@@ -42,7 +42,10 @@ FULL = {
     "min_round_seconds": 0.25,
     "import_repeats": 5,
     "allocator_repeats": 3,
+    "fresh_process_memory": True,
 }
+# Under two minutes on TensorFlow: no measurement that starts extra processes
+# (training memory, allocators) but one timing of the import.
 QUICK = {
     "pointwise_shapes": [(8, 28, 28, 192, 64), (8, 14, 14, 512, 128)],
     "gemm": 1024,
@@ -50,8 +53,9 @@ QUICK = {
     "train_batch": 16,
     "rounds": 7,
     "min_round_seconds": 0.05,
-    "import_repeats": 3,
-    "allocator_repeats": 1,
+    "import_repeats": 1,
+    "allocator_repeats": 0,
+    "fresh_process_memory": False,
 }
 
 # For the test suite: proves the benchmark code runs, measures nothing.
@@ -64,6 +68,7 @@ SMOKE = {
     "min_round_seconds": 0.0,
     "import_repeats": 1,
     "allocator_repeats": 1,
+    "fresh_process_memory": True,
     "spatial_size": 8,
 }
 
@@ -197,10 +202,11 @@ def allocator_comparison(shape: tuple[int, ...], rounds: int, repeats: int) -> d
     Backends whose runtime allocates each output afresh (XLA on JAX, eager
     PyTorch on the CPU) page-fault on every 4 KiB of a large output with glibc
     malloc, which returns big blocks to the system; tcmalloc keeps them.
-    Returns `{}` if tcmalloc is not installed (`libtcmalloc-minimal4` on Debian).
+    Returns `{}` if tcmalloc is not installed (`libtcmalloc-minimal4` on Debian)
+    or `repeats` is 0.
     """
     tcmalloc = ctypes.util.find_library("tcmalloc_minimal")
-    if tcmalloc is None:
+    if tcmalloc is None or repeats == 0:
         return {}
     *input_shape, filters = shape
     script = _ALLOCATOR_SCRIPT.format(
@@ -297,7 +303,9 @@ def _backend_version() -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="small shapes, < 2 min")
+    size.add_argument(
+        "--quick", action="store_true", help="small shapes, < 2 min on TensorFlow"
+    )
     size.add_argument("--smoke", action="store_true", help="tiny shapes, for tests")
     parser.add_argument("--output", type=Path, help="result file (JSON)")
     args = parser.parse_args(argv)
@@ -343,7 +351,11 @@ def main(argv: list[str] | None = None) -> dict:
         "blocks": blocks,
         "theory": theory,
         "training_throughput": throughput,
-        "training_memory": training_memory(config["train_batch"]),
+        "training_memory": (
+            training_memory(config["train_batch"])
+            if config["fresh_process_memory"]
+            else {}
+        ),
         "allocator": allocator_comparison(
             max(config["pointwise_shapes"], key=_output_size),
             rounds,
