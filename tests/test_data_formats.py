@@ -84,16 +84,13 @@ KERAS_CONV2D_CHANNELS_FIRST = """
 import numpy as np, keras
 keras.layers.Conv2D(2, 3, data_format="channels_first")(np.ones((1, 3, 5, 5), "f"))
 """
-CHANNELS_FIRST_TESTS = [
-    "test_data_formats.py",
-    "test_pointwise.py",
-    "test_nin_block.py",
-    "test_bottleneck.py",
-    "test_inception.py",
-    "test_inverted_residual.py",  # includes a depthwise stride of (2, 1)
-    "test_fire.py",
-    "test_squeeze_excite.py",
-    "test_nin_model.py",
+# Every layer channels_first at every rank (graph mode, `predict`), and eager
+# calls checked against plain Keras, depthwise strides of (2, 1) included.
+ONEDNN_SENSITIVE_TESTS = [
+    "test_data_formats.py::test_channels_first_equals_channels_last_for_every_layer",
+    "test_data_formats.py::test_nin_model_channels_first_equals_channels_last",
+    "test_nin_block.py::test_numerics_match_plain_keras_layers",
+    "test_inverted_residual.py::test_numerics_match_plain_keras_layers",
 ]
 
 
@@ -115,12 +112,10 @@ def test_channels_first_on_tensorflow_cpu_kernels_without_onednn():
     )
     # The limitation is real in such a process: Keras's own layer refuses.
     assert "only supports the NHWC tensor format" in keras_conv.stderr
-    tests = Path(__file__).parent
-    select = "channels_first and not without_onednn"  # not this test again
     pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     ours = subprocess.run(
-        [*pytest_command, "-k", select, *CHANNELS_FIRST_TESTS],
-        cwd=tests,
+        [*pytest_command, *ONEDNN_SENSITIVE_TESTS],
+        cwd=Path(__file__).parent,
         env=env,
         capture_output=True,
         text=True,

@@ -44,6 +44,7 @@ def reference(block, x):
         ("channels_first", 4, 4, {}),
         ("channels_last", 6, 4, {"strides": 2}),  # 7 → 4: no residual
         ("channels_first", 6, 4, {"strides": (2, 1), "kernel_size": 5}),
+        ("channels_last", 6, 4, {"strides": (1, 2)}),  # unequal strides
         ("channels_last", 4, 4, {"expansion": 1}),  # no expand layer
         ("channels_last", 5, 4, {"normalization": "group", "expansion": 2.5}),
         # Without norms every convolution has a bias. The depthwise output,
