@@ -121,21 +121,20 @@ class Bottleneck(Block):
             dimension or an input rank other than 3, 4 or 5.
         TypeError: for arguments of the wrong type.
 
-    Example:
-
-    >>> import numpy as np
-    >>> import keras_nin
-    >>> x = np.random.rand(2, 8, 8, 256).astype("float32")
-    >>> block = keras_nin.layers.Bottleneck(256)  # identity shortcut
-    >>> tuple(block(x).shape)
-    (2, 8, 8, 256)
-    >>> block.count_params()  # 69,632 conv weights, 4 × 384 norm values
-    71168
-    >>> down = keras_nin.layers.Bottleneck(512, strides=2)  # projection
-    >>> tuple(down(x).shape)
-    (2, 4, 4, 512)
-    >>> tuple(layer.name for layer in down.layers if "norm" not in layer.name)
-    ('reduce', 'conv', 'expand', 'projection')
+    Examples:
+        >>> import numpy as np
+        >>> import keras_nin
+        >>> x = np.random.rand(2, 8, 8, 256).astype("float32")
+        >>> block = keras_nin.layers.Bottleneck(256)  # identity shortcut
+        >>> tuple(block(x).shape)
+        (2, 8, 8, 256)
+        >>> block.count_params()  # 69,632 conv weights, 4 × 384 norm values
+        71168
+        >>> down = keras_nin.layers.Bottleneck(512, strides=2)  # projection
+        >>> tuple(down(x).shape)
+        (2, 4, 4, 512)
+        >>> tuple(layer.name for layer in down.layers if "norm" not in layer.name)
+        ('reduce', 'conv', 'expand', 'projection')
     """
 
     def __init__(

@@ -90,17 +90,16 @@ class FireModule(Block):
             unknown channel dimension or an input rank other than 3, 4 or 5.
         TypeError: for arguments of the wrong type.
 
-    Example:
-
-    >>> import keras
-    >>> import numpy as np
-    >>> import keras_nin
-    >>> x = np.random.rand(2, 55, 55, 64).astype("float32")
-    >>> fire = keras_nin.layers.FireModule(16, 64, 64)  # SqueezeNet's fire2
-    >>> keras.ops.shape(fire(x))
-    (2, 55, 55, 128)
-    >>> fire.count_params()  # 64·16 + 16·64 + 3·3·16·64 weights, 144 biases
-    11408
+    Examples:
+        >>> import keras
+        >>> import numpy as np
+        >>> import keras_nin
+        >>> x = np.random.rand(2, 55, 55, 64).astype("float32")
+        >>> fire = keras_nin.layers.FireModule(16, 64, 64)  # SqueezeNet's fire2
+        >>> keras.ops.shape(fire(x))
+        (2, 55, 55, 128)
+        >>> fire.count_params()  # 64·16 + 16·64 + 3·3·16·64 weights, 144 biases
+        11408
     """
 
     default_name = "fire"

@@ -119,19 +119,18 @@ class InceptionBlock(Block):
             channel dimension or an input rank other than 3, 4 or 5.
         TypeError: for arguments of the wrong type.
 
-    Example:
-
-    >>> import keras
-    >>> import numpy as np
-    >>> import keras_nin
-    >>> x = np.random.rand(1, 28, 28, 192).astype("float32")
-    >>> block = keras_nin.layers.InceptionBlock(  # GoogLeNet's inception (3a)
-    ...     64, 128, 32, 32, reduce3x3=96, reduce5x5=16
-    ... )
-    >>> keras.ops.shape(block(x))
-    (1, 28, 28, 256)
-    >>> block.count_params()
-    163696
+    Examples:
+        >>> import keras
+        >>> import numpy as np
+        >>> import keras_nin
+        >>> x = np.random.rand(1, 28, 28, 192).astype("float32")
+        >>> block = keras_nin.layers.InceptionBlock(  # GoogLeNet's inception (3a)
+        ...     64, 128, 32, 32, reduce3x3=96, reduce5x5=16
+        ... )
+        >>> keras.ops.shape(block(x))
+        (1, 28, 28, 256)
+        >>> block.count_params()
+        163696
     """
 
     default_name = "inception"

@@ -110,22 +110,21 @@ class InvertedResidual(Block):
             than 3, 4 or 5.
         TypeError: for arguments of the wrong type.
 
-    Example:
-
-    >>> import keras
-    >>> import numpy as np
-    >>> import keras_nin
-    >>> x = np.random.rand(2, 56, 56, 24).astype("float32")
-    >>> block = keras_nin.layers.InvertedResidual(24)  # residual: same shape
-    >>> keras.ops.shape(block(x))
-    (2, 56, 56, 24)
-    >>> block.inner_filters, block.residual
-    (144, True)
-    >>> down = keras_nin.layers.InvertedResidual(32, strides=2)
-    >>> keras.ops.shape(down(x)), down.residual
-    ((2, 28, 28, 32), False)
-    >>> down.count_params()  # 24·144 + 3·3·144 + 144·32 weights, 4 × 320 norm values
-    10640
+    Examples:
+        >>> import keras
+        >>> import numpy as np
+        >>> import keras_nin
+        >>> x = np.random.rand(2, 56, 56, 24).astype("float32")
+        >>> block = keras_nin.layers.InvertedResidual(24)  # residual: same shape
+        >>> keras.ops.shape(block(x))
+        (2, 56, 56, 24)
+        >>> block.inner_filters, block.residual
+        (144, True)
+        >>> down = keras_nin.layers.InvertedResidual(32, strides=2)
+        >>> keras.ops.shape(down(x)), down.residual
+        ((2, 28, 28, 32), False)
+        >>> down.count_params()  # 24·144 + 9·144 + 144·32 weights, 4·320 norm values
+        10640
     """
 
     default_name = "inverted_residual"

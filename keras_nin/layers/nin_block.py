@@ -134,21 +134,20 @@ class NiNBlock(Block):
             unknown channel dimension or an input rank other than 3, 4 or 5.
         TypeError: for arguments of the wrong type.
 
-    Example:
-
-    >>> import numpy as np
-    >>> import keras_nin
-    >>> x = np.random.rand(2, 32, 32, 3).astype("float32")
-    >>> block = keras_nin.layers.NiNBlock(192, 5, mlp_filters=(160, 96))
-    >>> tuple(block(x).shape)
-    (2, 32, 32, 96)
-    >>> tuple(layer.name for layer in block.layers)
-    ('conv', 'mlp_1', 'mlp_2')
-    >>> block.count_params()  # 5·5·3·192 + 192·160 + 160·96 weights, biases
-    60928
-    >>> strided = keras_nin.layers.NiNBlock(64, 3, strides=2, normalization="batch")
-    >>> tuple(strided(x).shape)
-    (2, 16, 16, 64)
+    Examples:
+        >>> import numpy as np
+        >>> import keras_nin
+        >>> x = np.random.rand(2, 32, 32, 3).astype("float32")
+        >>> block = keras_nin.layers.NiNBlock(192, 5, mlp_filters=(160, 96))
+        >>> tuple(block(x).shape)
+        (2, 32, 32, 96)
+        >>> tuple(layer.name for layer in block.layers)
+        ('conv', 'mlp_1', 'mlp_2')
+        >>> block.count_params()  # 5·5·3·192 + 192·160 + 160·96 weights, biases
+        60928
+        >>> strided = keras_nin.layers.NiNBlock(64, 3, strides=2, normalization="batch")
+        >>> tuple(strided(x).shape)
+        (2, 16, 16, 64)
     """
 
     default_name = "nin_block"

@@ -184,19 +184,18 @@ class Pointwise(keras.layers.Layer):
             dimension or an input rank other than 3, 4 or 5.
         TypeError: for `filters` or `ratio` of the wrong type.
 
-    Example:
-
-    >>> import keras
-    >>> import numpy as np
-    >>> import keras_nin
-    >>> x = np.random.rand(2, 6, 6, 32).astype("float32")  # 36 positions, 32 channels
-    >>> keras.ops.shape(keras_nin.layers.Pointwise(16)(x))
-    (2, 6, 6, 16)
-    >>> keras.ops.shape(keras_nin.layers.Pointwise(mode="preserve")(x))
-    (2, 6, 6, 32)
-    >>> layer = keras_nin.layers.Pointwise(mode="reduce", ratio=0.25)
-    >>> keras.ops.shape(layer(x)), layer.filters, layer.count_params()
-    ((2, 6, 6, 8), 8, 264)
+    Examples:
+        >>> import keras
+        >>> import numpy as np
+        >>> import keras_nin
+        >>> x = np.random.rand(2, 6, 6, 32).astype("float32")  # 36 positions, 32 chans
+        >>> keras.ops.shape(keras_nin.layers.Pointwise(16)(x))
+        (2, 6, 6, 16)
+        >>> keras.ops.shape(keras_nin.layers.Pointwise(mode="preserve")(x))
+        (2, 6, 6, 32)
+        >>> layer = keras_nin.layers.Pointwise(mode="reduce", ratio=0.25)
+        >>> keras.ops.shape(layer(x)), layer.filters, layer.count_params()
+        ((2, 6, 6, 8), 8, 264)
     """
 
     def __init__(

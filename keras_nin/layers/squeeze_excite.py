@@ -99,17 +99,16 @@ class SqueezeExcite(Block):
             unknown channel dimension or an input rank other than 3, 4 or 5.
         TypeError: for arguments of the wrong type.
 
-    Example:
-
-    >>> import keras
-    >>> import numpy as np
-    >>> import keras_nin
-    >>> x = np.random.rand(2, 7, 7, 64).astype("float32")
-    >>> se = keras_nin.layers.SqueezeExcite(ratio=0.25)
-    >>> keras.ops.shape(se(x))
-    (2, 7, 7, 64)
-    >>> se.reduced_filters, se.count_params()  # 64·16 + 16 + 16·64 + 64
-    (16, 2128)
+    Examples:
+        >>> import keras
+        >>> import numpy as np
+        >>> import keras_nin
+        >>> x = np.random.rand(2, 7, 7, 64).astype("float32")
+        >>> se = keras_nin.layers.SqueezeExcite(ratio=0.25)
+        >>> keras.ops.shape(se(x))
+        (2, 7, 7, 64)
+        >>> se.reduced_filters, se.count_params()  # 64·16 + 16 + 16·64 + 64
+        (16, 2128)
     """
 
     default_name = "squeeze_excite"

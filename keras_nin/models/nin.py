@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 import keras
 
-from keras_nin.layers import NiNBlock
-from keras_nin.layers._common import (
+from keras_nin._validation import (
     channel_axis,
     check_norm_epsilon,
     check_norm_momentum,
@@ -20,6 +19,7 @@ from keras_nin.layers._common import (
     check_positive_int,
     check_rate,
 )
+from keras_nin.layers import NiNBlock
 
 
 def _check_input_shape(input_shape: object) -> tuple[int | None, ...]:
@@ -110,16 +110,15 @@ def NiN(
             outside `[0, 1)` or a non-positive `norm_epsilon`.
         TypeError: for arguments of the wrong type.
 
-    Example:
-
-    >>> import keras_nin
-    >>> model = keras_nin.models.NiN()
-    >>> model.count_params()
-    966986
-    >>> model.output_shape
-    (None, 10)
-    >>> keras_nin.models.NiN((28, 28, 1), include_top=False).output_shape
-    (None, 7, 7, 192)
+    Examples:
+        >>> import keras_nin
+        >>> model = keras_nin.models.NiN()
+        >>> model.count_params()
+        966986
+        >>> model.output_shape
+        (None, 10)
+        >>> keras_nin.models.NiN((28, 28, 1), include_top=False).output_shape
+        (None, 7, 7, 192)
     """
     input_shape = _check_input_shape(input_shape)
     num_classes = check_positive_int("num_classes", num_classes)

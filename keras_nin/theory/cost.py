@@ -651,23 +651,22 @@ def cost(obj: keras.Layer, input_shape: Sequence[int] | None = None) -> CostRepo
         ValueError: if `input_shape` is needed but missing, has unknown or
             non-positive sizes, or does not match the number of inputs.
 
-    Example:
-
-    >>> import keras
-    >>> from keras_nin.layers import Pointwise
-    >>> from keras_nin.theory import cost
-    >>> naive = keras.Sequential([keras.layers.Conv2D(32, 5, padding="same")])
-    >>> bottleneck = keras.Sequential(
-    ...     [Pointwise(16), keras.layers.Conv2D(32, 5, padding="same")]
-    ... )
-    >>> naive_cost = cost(naive, input_shape=(28, 28, 192))
-    >>> f"{naive_cost.multiplies:,}"
-    '120,422,400'
-    >>> bottleneck_cost = cost(bottleneck, input_shape=(28, 28, 192))
-    >>> f"{bottleneck_cost.multiplies:,}"
-    '12,443,648'
-    >>> round(naive_cost.compare(bottleneck_cost), 2)
-    9.68
+    Examples:
+        >>> import keras
+        >>> from keras_nin.layers import Pointwise
+        >>> from keras_nin.theory import cost
+        >>> naive = keras.Sequential([keras.layers.Conv2D(32, 5, padding="same")])
+        >>> bottleneck = keras.Sequential(
+        ...     [Pointwise(16), keras.layers.Conv2D(32, 5, padding="same")]
+        ... )
+        >>> naive_cost = cost(naive, input_shape=(28, 28, 192))
+        >>> f"{naive_cost.multiplies:,}"
+        '120,422,400'
+        >>> bottleneck_cost = cost(bottleneck, input_shape=(28, 28, 192))
+        >>> f"{bottleneck_cost.multiplies:,}"
+        '12,443,648'
+        >>> round(naive_cost.compare(bottleneck_cost), 2)
+        9.68
     """
     if not isinstance(obj, keras.Layer):
         raise TypeError(

@@ -17,8 +17,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_nin._validation import standardize_data_format
 from keras_nin.layers import Pointwise
-from keras_nin.layers._common import standardize_data_format
 
 # The Keras convolutions that `to_dense` accepts when their kernel is 1×…×1.
 _KERAS_CONVS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
@@ -56,13 +56,12 @@ def as_positions(x: Any, data_format: str | None = None) -> Any:
     Raises:
         ValueError: if `x` has rank below 3 or `data_format` is unknown.
 
-    Example:
-
-    >>> import numpy as np
-    >>> from keras_nin.theory import as_positions
-    >>> x = np.zeros((2, 6, 6, 32), "float32")
-    >>> tuple(as_positions(x, "channels_last").shape)
-    (72, 32)
+    Examples:
+        >>> import numpy as np
+        >>> from keras_nin.theory import as_positions
+        >>> x = np.zeros((2, 6, 6, 32), "float32")
+        >>> tuple(as_positions(x, "channels_last").shape)
+        (72, 32)
     """
     data_format = standardize_data_format(data_format)
     _check_rank(x, "x", 3)
@@ -93,18 +92,17 @@ def from_positions(
             or holds a non-positive size, or the number of rows is not a
             multiple of the number of positions per example.
 
-    Example:
-
-    >>> import keras
-    >>> import numpy as np
-    >>> from keras_nin.theory import as_positions, from_positions
-    >>> x = np.arange(2 * 3 * 4 * 5, dtype="float32").reshape(2, 3, 4, 5)
-    >>> matrix = as_positions(x, "channels_first")
-    >>> tuple(matrix.shape)
-    (40, 3)
-    >>> back = from_positions(matrix, (4, 5), "channels_first")
-    >>> bool(np.array_equal(keras.ops.convert_to_numpy(back), x))
-    True
+    Examples:
+        >>> import keras
+        >>> import numpy as np
+        >>> from keras_nin.theory import as_positions, from_positions
+        >>> x = np.arange(2 * 3 * 4 * 5, dtype="float32").reshape(2, 3, 4, 5)
+        >>> matrix = as_positions(x, "channels_first")
+        >>> tuple(matrix.shape)
+        (40, 3)
+        >>> back = from_positions(matrix, (4, 5), "channels_first")
+        >>> bool(np.array_equal(keras.ops.convert_to_numpy(back), x))
+        True
     """
     data_format = standardize_data_format(data_format)
     positions = ops.convert_to_tensor(positions)
@@ -210,22 +208,21 @@ def to_dense(layer: keras.Layer) -> keras.layers.Dense:
             dilation or groups make it something other than a per-position
             fully connected layer (the message says which and why).
 
-    Example:
-
-    >>> import numpy as np
-    >>> import keras
-    >>> from keras_nin.theory import as_positions, to_dense
-    >>> conv = keras.layers.Conv2D(16, 1, data_format="channels_last")
-    >>> x = np.random.rand(2, 6, 6, 32).astype("float32")
-    >>> y = conv(x)
-    >>> dense = to_dense(conv)
-    >>> tuple(dense.kernel.shape)
-    (32, 16)
-    >>> by_position = dense(as_positions(x, "channels_last"))
-    >>> same = as_positions(y, "channels_last")
-    >>> to_numpy = keras.ops.convert_to_numpy
-    >>> bool(np.allclose(to_numpy(by_position), to_numpy(same), atol=1e-5))
-    True
+    Examples:
+        >>> import numpy as np
+        >>> import keras
+        >>> from keras_nin.theory import as_positions, to_dense
+        >>> conv = keras.layers.Conv2D(16, 1, data_format="channels_last")
+        >>> x = np.random.rand(2, 6, 6, 32).astype("float32")
+        >>> y = conv(x)
+        >>> dense = to_dense(conv)
+        >>> tuple(dense.kernel.shape)
+        (32, 16)
+        >>> by_position = dense(as_positions(x, "channels_last"))
+        >>> same = as_positions(y, "channels_last")
+        >>> to_numpy = keras.ops.convert_to_numpy
+        >>> bool(np.allclose(to_numpy(by_position), to_numpy(same), atol=1e-5))
+        True
     """
     if not isinstance(layer, (Pointwise, *_KERAS_CONVS)):
         raise TypeError(
@@ -279,23 +276,22 @@ def from_dense(
         ValueError: if `layer` is not built, `rank` is not 1, 2 or 3, or
             `data_format` is unknown.
 
-    Example:
-
-    >>> import numpy as np
-    >>> import keras
-    >>> from keras_nin.theory import as_positions, from_dense
-    >>> dense = keras.layers.Dense(8, activation="relu")
-    >>> dense.build((None, 3))
-    >>> pointwise = from_dense(dense, rank=2, data_format="channels_first")
-    >>> x = np.random.rand(2, 3, 5, 5).astype("float32")
-    >>> y = pointwise(x)
-    >>> tuple(y.shape)
-    (2, 8, 5, 5)
-    >>> expected = dense(as_positions(x, "channels_first"))
-    >>> same = as_positions(y, "channels_first")
-    >>> to_numpy = keras.ops.convert_to_numpy
-    >>> bool(np.allclose(to_numpy(same), to_numpy(expected), atol=1e-5))
-    True
+    Examples:
+        >>> import numpy as np
+        >>> import keras
+        >>> from keras_nin.theory import as_positions, from_dense
+        >>> dense = keras.layers.Dense(8, activation="relu")
+        >>> dense.build((None, 3))
+        >>> pointwise = from_dense(dense, rank=2, data_format="channels_first")
+        >>> x = np.random.rand(2, 3, 5, 5).astype("float32")
+        >>> y = pointwise(x)
+        >>> tuple(y.shape)
+        (2, 8, 5, 5)
+        >>> expected = dense(as_positions(x, "channels_first"))
+        >>> same = as_positions(y, "channels_first")
+        >>> to_numpy = keras.ops.convert_to_numpy
+        >>> bool(np.allclose(to_numpy(same), to_numpy(expected), atol=1e-5))
+        True
     """
     if not isinstance(layer, keras.layers.Dense):
         raise TypeError(
