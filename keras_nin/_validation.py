@@ -188,3 +188,23 @@ def check_norm_epsilon(value: object) -> float:
     if not value > 0:
         raise ValueError(_invalid("norm_epsilon", value, "a positive number"))
     return value
+
+
+def get_channel_activation(name: str, value: object) -> Any:
+    """`get_activation` for a layer's output, which must keep its channels.
+
+    Raises:
+        ValueError: for `glu`, which halves the channel axis (the layer's
+            output shape would no longer be what it declares).
+    """
+    activation = get_activation(name, value)
+    if activation is getattr(keras.activations, "glu", None):
+        raise ValueError(
+            _invalid(
+                name,
+                value,
+                "an activation that keeps the channel count (glu halves it: "
+                "use twice the filters and apply keras.activations.glu after)",
+            )
+        )
+    return activation

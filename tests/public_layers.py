@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+import keras_nin
 from keras_nin.layers import (
     Bottleneck,
     FireModule,
@@ -86,6 +87,8 @@ LAYERS: tuple[LayerCase, ...] = (
 )
 
 BY_NAME = {case.name: case for case in LAYERS}
+# The public layer classes: every name of `keras_nin.layers` but the base.
+LAYER_NAMES = sorted(set(keras_nin.layers.__all__) - {"Block"})
 # One input feeds every layer in `all_layers_model`.
 assert len({case.channels for case in LAYERS}) == 1
 

@@ -19,7 +19,7 @@ from layer_checks import (
 )
 
 from keras_nin.layers import NiNBlock, Pointwise
-from keras_nin.layers._common import group_count
+from keras_nin.layers._channels import group_count
 
 
 def reference_norm(normalization, channels):

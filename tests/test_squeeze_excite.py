@@ -18,7 +18,7 @@ from layer_checks import (
 )
 
 from keras_nin.layers import SqueezeExcite
-from keras_nin.layers._common import make_divisible
+from keras_nin.layers._channels import make_divisible
 from keras_nin.theory import cost
 
 

@@ -1,5 +1,6 @@
-"""The public keras-nin layers."""
+"""The public keras-nin layers, and `Block`, the base to write a block of your own."""
 
+from keras_nin.layers._block import Block
 from keras_nin.layers.bottleneck import Bottleneck
 from keras_nin.layers.fire import FireModule
 from keras_nin.layers.inception import InceptionBlock
@@ -9,6 +10,7 @@ from keras_nin.layers.pointwise import Pointwise
 from keras_nin.layers.squeeze_excite import SqueezeExcite
 
 __all__ = [
+    "Block",
     "Bottleneck",
     "FireModule",
     "InceptionBlock",
