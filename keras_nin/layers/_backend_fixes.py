@@ -14,6 +14,9 @@
   `keras.layers.Conv1D.call` bypasses `convolution_op`.
 - `DepthwiseConv1D`/`DepthwiseConv2D`: TensorFlow's CPU kernel takes unequal
   depthwise strides only with oneDNN.
+- `empty_output`: on TensorFlow, `keras.ops.conv` returns its *input* for an
+  empty batch (a `(0, 1, 1, 4)` input convolved to 2 channels stays
+  `(0, 1, 1, 4)`), so `keras.layers.Conv2D` fails on a batch of 0.
 
 Not yet reported upstream (found offline); each is guarded by a regression
 test in `tests/test_backend_fixes.py`.
@@ -32,10 +35,25 @@ from keras_nin.layers._registry import register_serializable
 
 
 def add_channel_bias(outputs: Any, bias: Any, data_format: str) -> Any:
-    """`outputs + bias` along the channel axis, bias first (see module doc)."""
+    """`outputs + bias` along the channel axis, bias first (see module doc).
+
+    An empty `outputs` (a batch of 0) is returned as it is: there is nothing
+    to add to, and TensorFlow's guess would take the empty tensor, whose
+    zero-sized axes it squeezes away, for the bias.
+    """
+    if 0 in tuple(outputs.shape):
+        return outputs
     shape = [1] * len(outputs.shape)
     shape[channel_axis(data_format)] = -1
     return ops.add(ops.reshape(bias, shape), outputs)
+
+
+def empty_output(layer: keras.layers.Layer, inputs: Any) -> Any | None:
+    """The correctly shaped empty output of `layer` for an empty batch, else None."""
+    if 0 not in tuple(inputs.shape):
+        return None
+    shape = layer.compute_output_shape(tuple(inputs.shape))
+    return ops.zeros(shape, dtype=layer.compute_dtype)
 
 
 @functools.cache
@@ -103,6 +121,9 @@ class _ChannelsFirstConvolution:
         return ops.moveaxis(outputs, -1, 1)
 
     def call(self, inputs: Any) -> Any:
+        empty = empty_output(self, inputs)
+        if empty is not None:
+            return empty
         if self.data_format == "channels_last":
             return super().call(inputs)
         # Not Keras's `call`: `keras.layers.Conv1D.call` skips `convolution_op`.
@@ -142,6 +163,9 @@ class _DepthwiseConvolution:
     """
 
     def call(self, inputs: Any) -> Any:
+        empty = empty_output(self, inputs)
+        if empty is not None:
+            return empty
         arguments = {
             "strides": self.strides,
             "padding": self.padding,

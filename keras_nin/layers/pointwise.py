@@ -294,7 +294,8 @@ class Pointwise(keras.layers.Layer):
             self.bias = None
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
-        if self._convolve_in_inference and not training:
+        # TensorFlow's convolution mishandles an empty batch (`_backend_fixes`).
+        if self._convolve_in_inference and not training and inputs.shape[0] != 0:
             # Same product as a 1×1 convolution: in inference XLA fuses bias
             # and activation into a convolution's output loop, not a matmul's
             # (measured up to 1.33× faster forward, see the Benchmarks page);
