@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 from keras import activations
 
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -110,6 +111,16 @@ def check_rate(name: str, value: object) -> float:
     return value
 
 
+def from_array(value: object) -> object:
+    """A 0-D or 1-D NumPy array as Keras reads it: its item, or its list.
+
+    `keras.layers.Conv2D(8, np.array([3, 3]))` works; so must ours.
+    """
+    if isinstance(value, np.ndarray) and value.ndim <= 1:
+        return value.tolist()
+    return value
+
+
 def check_int_or_tuple(name: str, value: object) -> int | tuple[int, ...]:
     """Return a kernel size or stride: a positive int or a tuple of them.
 
@@ -121,6 +132,7 @@ def check_int_or_tuple(name: str, value: object) -> int | tuple[int, ...]:
         ValueError: if an entry is zero or negative, or the sequence is empty.
     """
     expected = "a strictly positive integer or a tuple of them"
+    value = from_array(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         if value <= 0:
             raise ValueError(_invalid(name, value, expected))

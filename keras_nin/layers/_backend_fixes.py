@@ -94,7 +94,33 @@ class LayerNormalization(keras.layers.LayerNormalization):
         return ops.cast(ops.moveaxis(outputs, -1, axis), self.compute_dtype)
 
 
-class _ChannelsFirstConvolution:
+class _FixedConvolution:
+    """What every fixed convolution's `call` shares.
+
+    An empty batch gets its empty output (`empty_output`); where Keras's own
+    `call` is right it runs (it keeps TensorFlow's fused bias add); otherwise
+    the subclass's `_convolve`, the bias by `add_channel_bias` and the
+    activation.
+    """
+
+    def _keras_call_is_right(self) -> bool:
+        return self.data_format == "channels_last"
+
+    def call(self, inputs: Any) -> Any:
+        empty = empty_output(self, inputs)
+        if empty is not None:
+            return empty
+        if self._keras_call_is_right():
+            return super().call(inputs)
+        outputs = self._convolve(inputs)
+        if self.use_bias:
+            outputs = add_channel_bias(outputs, self.bias, self.data_format)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+
+class _ChannelsFirstConvolution(_FixedConvolution):
     """Keras's convolutions, channels_first on TensorFlow's CPU kernels.
 
     TensorFlow's CPU kernel for `Conv2D` runs only channels_last (NHWC) unless
@@ -103,8 +129,7 @@ class _ChannelsFirstConvolution:
     NHWC tensor format on the CPU", and so does `keras.layers.Conv2D` with
     `data_format="channels_first"`). On a TensorFlow backend with CPUs only,
     the convolution runs channels_last between two transposes, as Keras does
-    for its depthwise and pooling ops; a GPU keeps its NCHW kernel. The bias
-    is added by `add_channel_bias`.
+    for its depthwise and pooling ops; a GPU keeps its NCHW kernel.
     """
 
     def convolution_op(self, inputs: Any, kernel: Any) -> Any:
@@ -120,19 +145,9 @@ class _ChannelsFirstConvolution:
         )
         return ops.moveaxis(outputs, -1, 1)
 
-    def call(self, inputs: Any) -> Any:
-        empty = empty_output(self, inputs)
-        if empty is not None:
-            return empty
-        if self.data_format == "channels_last":
-            return super().call(inputs)
+    def _convolve(self, inputs: Any) -> Any:
         # Not Keras's `call`: `keras.layers.Conv1D.call` skips `convolution_op`.
-        outputs = self.convolution_op(inputs, self.kernel)
-        if self.use_bias:
-            outputs = add_channel_bias(outputs, self.bias, self.data_format)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return self.convolution_op(inputs, self.kernel)
 
 
 @register_serializable
@@ -150,7 +165,7 @@ class Conv3D(_ChannelsFirstConvolution, keras.layers.Conv3D):
     """`keras.layers.Conv3D` with the fixes above."""
 
 
-class _DepthwiseConvolution:
+class _DepthwiseConvolution(_FixedConvolution):
     """Keras's depthwise convolutions with unequal strides on TensorFlow CPUs.
 
     TensorFlow's CPU kernel for a depthwise convolution takes equal strides
@@ -158,30 +173,29 @@ class _DepthwiseConvolution:
     only supports equal length strides in the row and column dimensions").
     With strides such as `(2, 1)` on a TensorFlow backend with CPUs only, the
     same computation runs as a grouped convolution (one group per input
-    channel, the same kernel reshaped), which Keras compiles with XLA. The
-    bias is added by `add_channel_bias`.
+    channel, the same kernel reshaped), which Keras compiles with XLA.
     """
 
-    def call(self, inputs: Any) -> Any:
-        empty = empty_output(self, inputs)
-        if empty is not None:
-            return empty
+    def _unequal_strides_on_tensorflow_cpu(self) -> bool:
+        return len(set(self.strides)) > 1 and tensorflow_cpu_only()
+
+    def _keras_call_is_right(self) -> bool:
+        return (
+            self.data_format == "channels_last"
+            and not self._unequal_strides_on_tensorflow_cpu()
+        )
+
+    def _convolve(self, inputs: Any) -> Any:
         arguments = {
             "strides": self.strides,
             "padding": self.padding,
             "dilation_rate": self.dilation_rate,
             "data_format": self.data_format,
         }
-        if len(set(self.strides)) > 1 and tensorflow_cpu_only():
+        if self._unequal_strides_on_tensorflow_cpu():
             grouped = ops.reshape(self.kernel, (*self.kernel_size, 1, -1))
-            outputs = ops.conv(inputs, grouped, **arguments)
-        else:
-            outputs = ops.depthwise_conv(inputs, self.kernel, **arguments)
-        if self.use_bias:
-            outputs = add_channel_bias(outputs, self.bias, self.data_format)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+            return ops.conv(inputs, grouped, **arguments)
+        return ops.depthwise_conv(inputs, self.kernel, **arguments)
 
 
 @register_serializable

@@ -9,7 +9,7 @@ convolution's norm and the activation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -20,10 +20,15 @@ from keras_nin._validation import (
     check_norm_epsilon,
     check_norm_momentum,
     check_normalization,
+    expand_to_rank,
     get_channel_activation,
     standardize_data_format,
 )
-from keras_nin.layers._channels import apply_activation
+from keras_nin.layers._channels import (
+    apply_activation,
+    check_input_shape,
+    conv_output_shape,
+)
 from keras_nin.layers._sublayers import (
     NORM_EPSILON,
     NORM_MOMENTUM,
@@ -84,11 +89,22 @@ class Block(keras.layers.Layer):
             `keras.config.image_data_format()`.
         **kwargs: base layer arguments, such as `name`, `dtype`, `trainable`
             and `activity_regularizer` (on the block's output).
+
+    Input shape:
+        A tensor of rank 3, 4 or 5:
+        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
+        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
+        The channel dimension must be known.
     """
 
     # Unnamed instances are called `default_name`, `default_name_1`, ...
     # (Keras would snake-case the class name, `NiNBlock` into `ni_n_block`).
     default_name: str | None = None
+    # The block's own constructor arguments, reported by `get_config()`: each
+    # read from the attribute of the same name, or the one `config_attributes`
+    # names.
+    config_arguments: tuple[str, ...] = ()
+    config_attributes: dict[str, str] = {}  # noqa: RUF012 (read-only)
 
     def __init__(
         self,
@@ -142,6 +158,10 @@ class Block(keras.layers.Layer):
             "norm_epsilon": self.norm_epsilon,
             **serialize_weight_arguments(self.weight_arguments),
             "data_format": self.data_format,
+            **{
+                name: getattr(self, self.config_attributes.get(name, name))
+                for name in self.config_arguments
+            },
         }
 
     # --- building ------------------------------------------------------------
@@ -230,15 +250,9 @@ class Block(keras.layers.Layer):
         **conv_arguments: Any,
     ) -> Shape:
         """A Keras convolution of the input's spatial rank, then its norm."""
-        conv = spatial_conv(
-            len(input_shape) - 2,
-            filters,
-            kernel_size,
-            name=name,
-            **self._sublayer_arguments(),
-            **conv_arguments,
+        return self._keras_conv_unit(
+            name, spatial_conv, input_shape, filters, kernel_size, **conv_arguments
         )
-        return self._conv_unit(name, conv, input_shape)
 
     def _depthwise_unit(
         self,
@@ -248,15 +262,47 @@ class Block(keras.layers.Layer):
         **conv_arguments: Any,
     ) -> Shape:
         """A depthwise convolution (one filter per channel), then its norm."""
-        conv = depthwise_conv(
+        channels = input_shape[channel_axis(self.data_format)]
+        return self._keras_conv_unit(
+            name, depthwise_conv, input_shape, channels, kernel_size, **conv_arguments
+        )
+
+    def _keras_conv_unit(
+        self,
+        name: str,
+        make: Callable[..., keras.layers.Layer],
+        input_shape: Sequence[int | None],
+        *args: Any,
+        **conv_arguments: Any,
+    ) -> Shape:
+        conv = make(
             len(input_shape) - 2,
-            input_shape[channel_axis(self.data_format)],
-            kernel_size,
+            *args,
             name=name,
             **self._sublayer_arguments(),
             **conv_arguments,
         )
         return self._conv_unit(name, conv, input_shape)
+
+    def _kernel_and_strides(
+        self, input_shape: Sequence[int | None]
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """`kernel_size` and `strides` per spatial axis of a valid input."""
+        check_input_shape(type(self).__name__, input_shape, self.data_format)
+        spatial_rank = len(input_shape) - 2
+        return (
+            expand_to_rank("kernel_size", self.kernel_size, spatial_rank),
+            expand_to_rank("strides", self.strides, spatial_rank),
+        )
+
+    def _strided_output_shape(
+        self, input_shape: Sequence[int | None], filters: int, padding: str = "same"
+    ) -> Shape:
+        """The output shape of the block's `kernel_size`/`strides` convolution."""
+        kernel_size, strides = self._kernel_and_strides(input_shape)
+        return conv_output_shape(
+            input_shape, filters, kernel_size, strides, padding, self.data_format
+        )
 
     # --- calling -------------------------------------------------------------
 

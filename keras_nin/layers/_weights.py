@@ -25,35 +25,32 @@ WEIGHT_ARGUMENTS = {
 }
 
 
-def weight_arguments(
-    kernel_initializer: str | Any = "glorot_uniform",
-    bias_initializer: str | Any = "zeros",
-    kernel_regularizer: str | Any | None = None,
-    bias_regularizer: str | Any | None = None,
-    kernel_constraint: str | Any | None = None,
-    bias_constraint: str | Any | None = None,
-) -> dict[str, Any]:
+# Keras's defaults, as in `keras.layers.Dense` and `Conv2D`.
+DEFAULTS = {
+    "kernel_initializer": "glorot_uniform",
+    "bias_initializer": "zeros",
+    "kernel_regularizer": None,
+    "bias_regularizer": None,
+    "kernel_constraint": None,
+    "bias_constraint": None,
+}
+
+
+def weight_arguments(**given: Any) -> dict[str, Any]:
     """Validate the weight arguments and return them as Keras objects.
 
-    Serializing happens only in `get_config()` (`serialize_weight_arguments`):
-    Keras's serializer imports TensorFlow, which costs about half a gigabyte
-    and a second on the JAX and PyTorch backends, so it must not run when a
-    layer is merely constructed.
+    `given` holds some of the six arguments by name; the others take Keras's
+    defaults. Serializing happens only in `get_config()`
+    (`serialize_weight_arguments`): Keras's serializer imports TensorFlow,
+    which costs about half a gigabyte and a second on the JAX and PyTorch
+    backends, so it must not run when a layer is merely constructed.
 
     Raises:
         ValueError, TypeError: for an unknown initializer, regularizer or
             constraint, naming the argument.
     """
-    given = {
-        "kernel_initializer": kernel_initializer,
-        "bias_initializer": bias_initializer,
-        "kernel_regularizer": kernel_regularizer,
-        "bias_regularizer": bias_regularizer,
-        "kernel_constraint": kernel_constraint,
-        "bias_constraint": bias_constraint,
-    }
     return {
-        name: get_keras_object(name, module, given[name])
+        name: get_keras_object(name, module, given.get(name, DEFAULTS[name]))
         for name, module in WEIGHT_ARGUMENTS.items()
     }
 

@@ -17,7 +17,6 @@ from keras_nin._validation import (
     check_int_or_tuple,
     check_positive_int,
     check_real,
-    expand_to_rank,
 )
 from keras_nin.layers._block import Block
 from keras_nin.layers._channels import (
@@ -79,16 +78,11 @@ class Bottleneck(Block):
             the largest divisor of the channel count that is at most 32 as the
             number of groups.
         shortcut: `"auto"`, `"projection"` or `"identity"`.
-        **kwargs: the arguments every block shares (`activation`, default
-            `"relu"`; `norm_momentum`, `norm_epsilon`, the six weight
-            arguments, `data_format`): see `Block`. Also base layer arguments
-            such as `name`, `dtype` and `trainable`.
+        **kwargs: `activation` (default `"relu"`) and the other arguments
+            every block shares, listed by `Block`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The input shape with `filters` channels and each spatial size `n`
@@ -119,6 +113,15 @@ class Bottleneck(Block):
         >>> tuple(layer.name for layer in down.layers if "norm" not in layer.name)
         ('reduce', 'conv', 'expand', 'projection')
     """
+
+    config_arguments = (
+        "filters",
+        "strides",
+        "bottleneck_ratio",
+        "kernel_size",
+        "groups",
+        "shortcut",
+    )
 
     def __init__(
         self,
@@ -160,9 +163,7 @@ class Bottleneck(Block):
         input_channels = check_input_shape(
             type(self).__name__, input_shape, self.data_format
         )
-        spatial_rank = len(input_shape) - 2
-        kernel_size = expand_to_rank("kernel_size", self.kernel_size, spatial_rank)
-        strides = expand_to_rank("strides", self.strides, spatial_rank)
+        kernel_size, strides = self._kernel_and_strides(input_shape)
         shapes_match = input_channels == self.filters and set(strides) == {1}
         if self.shortcut == "identity" and not shapes_match:
             raise ValueError(
@@ -218,18 +219,5 @@ class Bottleneck(Block):
     def compute_output_shape(
         self, input_shape: Sequence[int | None]
     ) -> tuple[int | None, ...]:
-        kernel_size, strides, _ = self._resolve(input_shape)
-        return conv_output_shape(
-            input_shape, self.filters, kernel_size, strides, "same", self.data_format
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "strides": self.strides,
-            "bottleneck_ratio": self.bottleneck_ratio,
-            "kernel_size": self.kernel_size,
-            "groups": self.groups,
-            "shortcut": self.shortcut,
-        }
+        self._resolve(input_shape)  # our error for an impossible identity
+        return self._strided_output_shape(input_shape, self.filters)

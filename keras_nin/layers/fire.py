@@ -47,16 +47,11 @@ class FireModule(Block):
             convolution has a bias), `"batch"`, `"layer"` or `"group"`: a norm
             over the channel axis after every convolution, before its
             activation; the convolutions then have no bias.
-        **kwargs: the arguments every block shares (`activation`, default
-            `"relu"`; `norm_momentum`, `norm_epsilon`, the six weight
-            arguments, `data_format`): see `Block`. Also base layer arguments
-            such as `name`, `dtype` and `trainable`.
+        **kwargs: `activation` (default `"relu"`) and the other arguments
+            every block shares, listed by `Block`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The input shape with `expand1x1 + expand3x3` channels.
@@ -80,6 +75,12 @@ class FireModule(Block):
     """
 
     default_name = "fire"
+    config_arguments = ("squeeze", "expand1x1", "expand3x3")
+    config_attributes = {  # noqa: RUF012
+        "squeeze": "squeeze_filters",
+        "expand1x1": "expand1x1_filters",
+        "expand3x3": "expand3x3_filters",
+    }
 
     def __init__(
         self,
@@ -120,11 +121,3 @@ class FireModule(Block):
             self.expand1x1_filters + self.expand3x3_filters
         )
         return tuple(output_shape)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "squeeze": self.squeeze_filters,
-            "expand1x1": self.expand1x1_filters,
-            "expand3x3": self.expand3x3_filters,
-        }

@@ -76,16 +76,11 @@ class InceptionBlock(Block):
             has a bias), `"batch"` (torchvision's GoogLeNet), `"layer"` or
             `"group"`: a norm over the channel axis after every convolution,
             before its activation; the convolutions then have no bias.
-        **kwargs: the arguments every block shares (`activation`, default
-            `"relu"`; `norm_momentum`, `norm_epsilon`, the six weight
-            arguments, `data_format`): see `Block`. Also base layer arguments
-            such as `name`, `dtype` and `trainable`.
+        **kwargs: `activation` (default `"relu"`) and the other arguments
+            every block shares, listed by `Block`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The input shape with `branch1x1 + branch3x3 + branch5x5 + pool_proj`
@@ -112,6 +107,16 @@ class InceptionBlock(Block):
     """
 
     default_name = "inception"
+    config_arguments = (
+        "branch1x1",
+        "branch3x3",
+        "branch5x5",
+        "pool_proj",
+        "reduce3x3",
+        "reduce5x5",
+    )
+    # The `*_filters` attributes leave `branch1x1` etc. to the sublayers.
+    config_attributes = {name: f"{name}_filters" for name in config_arguments}  # noqa: RUF012
 
     def __init__(
         self,
@@ -126,7 +131,6 @@ class InceptionBlock(Block):
         **kwargs: Any,
     ) -> None:
         super().__init__(normalization=normalization, **kwargs)
-        # The `*_filters` names leave `branch1x1` etc. to the sublayers.
         self.branch1x1_filters = check_positive_int("branch1x1", branch1x1)
         self.branch3x3_filters = check_positive_int("branch3x3", branch3x3)
         self.branch5x5_filters = check_positive_int("branch5x5", branch5x5)
@@ -202,14 +206,3 @@ class InceptionBlock(Block):
             + (self.pool_proj_filters or channels)
         )
         return tuple(output_shape)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "branch1x1": self.branch1x1_filters,
-            "branch3x3": self.branch3x3_filters,
-            "branch5x5": self.branch5x5_filters,
-            "pool_proj": self.pool_proj_filters,
-            "reduce3x3": self.reduce3x3_filters,
-            "reduce5x5": self.reduce5x5_filters,
-        }

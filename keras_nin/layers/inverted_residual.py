@@ -12,17 +12,13 @@ from typing import Any
 from keras import ops
 
 from keras_nin._validation import (
+    channel_axis,
     check_int_or_tuple,
     check_positive_int,
     check_real,
-    expand_to_rank,
 )
 from keras_nin.layers._block import Block
-from keras_nin.layers._channels import (
-    check_input_shape,
-    conv_output_shape,
-    round_channels,
-)
+from keras_nin.layers._channels import round_channels
 from keras_nin.layers._registry import register_serializable
 
 
@@ -70,16 +66,11 @@ class InvertedResidual(Block):
         activation: activation function or its name, after the expand and
             depthwise convolutions. Defaults to `"relu6"`; `None` means
             linear.
-        **kwargs: the arguments every block shares (`norm_momentum`,
-            `norm_epsilon`, the six weight arguments, `data_format`): see
-            `Block`. Also base layer arguments such as `name`, `dtype` and
-            `trainable`.
+        **kwargs: the other arguments every block shares, listed by
+            `Block`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The input shape with `filters` channels and each spatial size `n`
@@ -111,6 +102,7 @@ class InvertedResidual(Block):
     """
 
     default_name = "inverted_residual"
+    config_arguments = ("filters", "expansion", "strides", "kernel_size")
 
     def __init__(
         self,
@@ -137,20 +129,9 @@ class InvertedResidual(Block):
         self.inner_filters = None
         self.residual = None
 
-    def _resolve(
-        self, input_shape: Sequence[int | None]
-    ) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
-        """Input channels, and kernel size and strides per spatial axis."""
-        channels = check_input_shape(type(self).__name__, input_shape, self.data_format)
-        spatial_rank = len(input_shape) - 2
-        return (
-            channels,
-            expand_to_rank("kernel_size", self.kernel_size, spatial_rank),
-            expand_to_rank("strides", self.strides, spatial_rank),
-        )
-
     def build(self, input_shape: Sequence[int | None]) -> None:
-        channels, kernel_size, strides = self._resolve(input_shape)
+        kernel_size, strides = self._kernel_and_strides(input_shape)
+        channels = input_shape[channel_axis(self.data_format)]
         self._pin_input_spec(input_shape)
         self.residual = channels == self.filters and set(strides) == {1}
         shape = tuple(input_shape)
@@ -179,16 +160,4 @@ class InvertedResidual(Block):
     def compute_output_shape(
         self, input_shape: Sequence[int | None]
     ) -> tuple[int | None, ...]:
-        _, kernel_size, strides = self._resolve(input_shape)
-        return conv_output_shape(
-            input_shape, self.filters, kernel_size, strides, "same", self.data_format
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "expansion": self.expansion,
-            "strides": self.strides,
-            "kernel_size": self.kernel_size,
-        }
+        return self._strided_output_shape(input_shape, self.filters)

@@ -16,10 +16,9 @@ from keras_nin._validation import (
     check_int_or_tuple,
     check_positive_int,
     check_rate,
-    expand_to_rank,
+    from_array,
 )
 from keras_nin.layers._block import Block
-from keras_nin.layers._channels import check_input_shape, conv_output_shape
 from keras_nin.layers._registry import register_serializable
 
 PADDINGS = ("same", "valid")
@@ -31,8 +30,7 @@ def _check_mlp_filters(value: object) -> tuple[int, ...]:
         f"Invalid value for argument `mlp_filters`. Expected {expected}. "
         f"Received: mlp_filters={value!r}."
     )
-    if hasattr(value, "tolist") and getattr(value, "ndim", None) == 1:
-        value = value.tolist()  # a 1-D NumPy array, as Keras accepts
+    value = from_array(value)
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise TypeError(message)
     if not value:
@@ -92,10 +90,7 @@ class NiNBlock(Block):
             such as `name`, `dtype` and `trainable`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The spatial convolution's output shape with `mlp_filters[-1]` channels
@@ -127,6 +122,15 @@ class NiNBlock(Block):
     """
 
     default_name = "nin_block"
+    config_arguments = (
+        "filters",
+        "kernel_size",
+        "mlp_filters",
+        "mlp_depth",
+        "strides",
+        "padding",
+        "dropout",
+    )
 
     def __init__(
         self,
@@ -164,18 +168,8 @@ class NiNBlock(Block):
         """The convolutions, in the order `call` runs them."""
         return ["conv"] + [f"mlp_{i}" for i in range(1, len(self.widths) + 1)]
 
-    def _spatial_arguments(
-        self, input_shape: Sequence[int | None]
-    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        check_input_shape(type(self).__name__, input_shape, self.data_format)
-        spatial_rank = len(input_shape) - 2
-        return (
-            expand_to_rank("kernel_size", self.kernel_size, spatial_rank),
-            expand_to_rank("strides", self.strides, spatial_rank),
-        )
-
     def build(self, input_shape: Sequence[int | None]) -> None:
-        kernel_size, strides = self._spatial_arguments(input_shape)
+        kernel_size, strides = self._kernel_and_strides(input_shape)
         # Our error for an input smaller than a "valid" kernel, before Keras's.
         self.compute_output_shape(input_shape)
         self._pin_input_spec(input_shape)
@@ -207,24 +201,4 @@ class NiNBlock(Block):
     def compute_output_shape(
         self, input_shape: Sequence[int | None]
     ) -> tuple[int | None, ...]:
-        kernel_size, strides = self._spatial_arguments(input_shape)
-        return conv_output_shape(
-            input_shape,
-            self.widths[-1],
-            kernel_size,
-            strides,
-            self.padding,
-            self.data_format,
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "mlp_filters": None if self.mlp_filters is None else list(self.mlp_filters),
-            "mlp_depth": self.mlp_depth,
-            "strides": self.strides,
-            "padding": self.padding,
-            "dropout": self.dropout,
-        }
+        return self._strided_output_shape(input_shape, self.widths[-1], self.padding)

@@ -179,10 +179,9 @@ class Pointwise(keras.layers.Layer):
         **kwargs: base layer arguments, such as `name` and `dtype`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        A tensor of rank 3, 4 or 5, `(batch, *spatial, channels)` for
+        `"channels_last"` or `(batch, channels, *spatial)` for
+        `"channels_first"`; the channel dimension must be known.
 
     Output shape:
         The input shape with the channel dimension replaced by the resolved

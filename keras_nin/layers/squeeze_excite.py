@@ -76,16 +76,11 @@ class SqueezeExcite(Block):
         gate_activation: activation function or its name that turns the
             expand layer's output into the channel weights. Defaults to
             `"sigmoid"`; MobileNetV3 uses `"hard_sigmoid"`.
-        **kwargs: the arguments every block shares (`activation`, default
-            `"relu"`; `norm_momentum`, `norm_epsilon`, the six weight
-            arguments, `data_format`): see `Block`. Also base layer arguments
-            such as `name`, `dtype` and `trainable`.
+        **kwargs: `activation` (default `"relu"`) and the other arguments
+            every block shares, listed by `Block`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The input shape.
@@ -109,6 +104,7 @@ class SqueezeExcite(Block):
     """
 
     default_name = "squeeze_excite"
+    config_arguments = ("ratio", "divisor", "round_limit")
 
     def __init__(
         self,
@@ -186,10 +182,6 @@ class SqueezeExcite(Block):
         return tuple(input_shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "ratio": self.ratio,
-            "divisor": self.divisor,
-            "round_limit": self.round_limit,
-            "gate_activation": activations.serialize(self.gate_activation),
-        }
+        config = super().get_config()
+        config["gate_activation"] = activations.serialize(self.gate_activation)
+        return config
