@@ -95,6 +95,17 @@ class Block(keras.layers.Layer):
         if `data_format="channels_last"`, `(batch, *spatial, channels)`;
         if `data_format="channels_first"`, `(batch, channels, *spatial)`.
         The channel dimension must be known.
+
+    Raises:
+        ValueError: for an unknown `normalization` or `data_format`, a
+            `norm_momentum` outside `[0, 1)`, a `norm_epsilon` that is not
+            positive, an unknown initializer, regularizer, constraint or
+            activation (or `glu`, which halves the channels); on build, a
+            `kernel_size` or `strides` tuple whose length is not the input's
+            spatial rank, an unknown channel dimension or an input rank other
+            than 3, 4 or 5. Every message names the argument and the value
+            received.
+        TypeError: for arguments of the wrong type.
     """
 
     # Unnamed instances are called `default_name`, `default_name_1`, ...

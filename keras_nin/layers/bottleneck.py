@@ -91,12 +91,9 @@ class Bottleneck(Block):
     Raises:
         ValueError: for non-positive `filters`, `strides`, `kernel_size`,
             `groups` or `bottleneck_ratio`; `groups` that do not divide the
-            inner width; an unknown `shortcut`, `normalization` or
-            `data_format`; and, on build, `shortcut="identity"` on an input
-            whose shape differs from the output's, a tuple argument whose
-            length is not the input's spatial rank, an unknown channel
-            dimension or an input rank other than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+            inner width; an unknown `shortcut`; on build, `shortcut="identity"`
+            on an input whose shape differs from the output's; and the errors
+            every block raises (`Block`).
 
     Examples:
         >>> import numpy as np

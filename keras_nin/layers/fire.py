@@ -43,12 +43,9 @@ class FireModule(Block):
         squeeze: int, the output channels of the 1×1 squeeze layer.
         expand1x1: int, the output channels of the 1×1 expand layer.
         expand3x3: int, the output channels of the 3×3 expand layer.
-        normalization: `None` (default: the paper has none, so every
-            convolution has a bias), `"batch"`, `"layer"` or `"group"`: a norm
-            over the channel axis after every convolution, before its
-            activation; the convolutions then have no bias.
-        **kwargs: `activation` (default `"relu"`) and the other arguments
-            every block shares, listed by `Block`.
+        **kwargs: `normalization` (default `None`: the paper has none, so
+            every convolution has a bias), `activation` (default `"relu"`)
+            and the other arguments every block shares, listed by `Block`.
 
     Input shape:
         Rank 3, 4 or 5, channels known, laid out as `Block` describes.
@@ -57,10 +54,8 @@ class FireModule(Block):
         The input shape with `expand1x1 + expand3x3` channels.
 
     Raises:
-        ValueError: for non-positive `squeeze`, `expand1x1` or `expand3x3`; an
-            unknown `normalization` or `data_format`; and, on build, an
-            unknown channel dimension or an input rank other than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+        ValueError: for non-positive `squeeze`, `expand1x1` or `expand3x3`,
+            and the errors every block raises (`Block`).
 
     Examples:
         >>> import keras
@@ -87,11 +82,9 @@ class FireModule(Block):
         squeeze: int,
         expand1x1: int,
         expand3x3: int,
-        *,
-        normalization: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(normalization=normalization, **kwargs)
+        super().__init__(**kwargs)
         self.squeeze_filters = check_positive_int("squeeze", squeeze)
         self.expand1x1_filters = check_positive_int("expand1x1", expand1x1)
         self.expand3x3_filters = check_positive_int("expand3x3", expand3x3)

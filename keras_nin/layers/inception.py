@@ -72,12 +72,10 @@ class InceptionBlock(Block):
             3×3 convolution; `None` for none.
         reduce5x5: int or `None`, the channels of the 1×1 reduce before the
             5×5 convolution; `None` for none.
-        normalization: `None` (default, as in the paper: every convolution
-            has a bias), `"batch"` (torchvision's GoogLeNet), `"layer"` or
-            `"group"`: a norm over the channel axis after every convolution,
-            before its activation; the convolutions then have no bias.
-        **kwargs: `activation` (default `"relu"`) and the other arguments
-            every block shares, listed by `Block`.
+        **kwargs: `normalization` (default `None`, as in the paper: every
+            convolution has a bias; `"batch"` is torchvision's GoogLeNet),
+            `activation` (default `"relu"`) and the other arguments every
+            block shares, listed by `Block`.
 
     Input shape:
         Rank 3, 4 or 5, channels known, laid out as `Block` describes.
@@ -87,10 +85,8 @@ class InceptionBlock(Block):
         channels (`C_in` in place of `pool_proj` when it is `None`).
 
     Raises:
-        ValueError: for a non-positive channel count; an unknown
-            `normalization` or `data_format`; and, on build, an unknown
-            channel dimension or an input rank other than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+        ValueError: for a non-positive channel count, and the errors every
+            block raises (`Block`).
 
     Examples:
         >>> import keras
@@ -127,10 +123,9 @@ class InceptionBlock(Block):
         *,
         reduce3x3: int | None = None,
         reduce5x5: int | None = None,
-        normalization: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(normalization=normalization, **kwargs)
+        super().__init__(**kwargs)
         self.branch1x1_filters = check_positive_int("branch1x1", branch1x1)
         self.branch3x3_filters = check_positive_int("branch3x3", branch3x3)
         self.branch5x5_filters = check_positive_int("branch5x5", branch5x5)

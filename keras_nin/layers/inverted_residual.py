@@ -73,16 +73,12 @@ class InvertedResidual(Block):
         Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
-        The input shape with `filters` channels and each spatial size `n`
-        divided by its stride, rounded up: `ceil(n / s)`.
+        `filters` channels; each spatial size `n` becomes `ceil(n / s)` for
+        a stride `s`.
 
     Raises:
         ValueError: for non-positive `filters`, `expansion`, `strides` or
-            `kernel_size`; an unknown `normalization` or `data_format`; and,
-            on build, a tuple argument whose length is not the input's
-            spatial rank, an unknown channel dimension or an input rank other
-            than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+            `kernel_size`, and the errors every block raises (`Block`).
 
     Examples:
         >>> import keras

@@ -99,11 +99,9 @@ class NiNBlock(Block):
     Raises:
         ValueError: for non-positive `filters`, `kernel_size`, `strides` or
             `mlp_depth`; an empty `mlp_filters` or one with a non-positive
-            entry; an unknown `padding`, `normalization` or `data_format`; a
-            `dropout` outside `[0, 1)`; and, on build, a `kernel_size` or
-            `strides` tuple whose length is not the input's spatial rank, an
-            unknown channel dimension or an input rank other than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+            entry; an unknown `padding`; a `dropout` outside `[0, 1)`; on
+            build, a "valid" window larger than the input; and the errors
+            every block raises (`Block`).
 
     Examples:
         >>> import numpy as np

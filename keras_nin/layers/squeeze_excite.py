@@ -87,9 +87,8 @@ class SqueezeExcite(Block):
 
     Raises:
         ValueError: for a `ratio` outside `(0, 1]`, a non-positive `divisor`,
-            an unknown `normalization` or `data_format`; and, on build, an
-            unknown channel dimension or an input rank other than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+            a `round_limit` outside `[0, 1)`, and the errors every block
+            raises (`Block`).
 
     Examples:
         >>> import keras

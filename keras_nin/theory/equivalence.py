@@ -151,30 +151,36 @@ def _check_per_position(conv: keras.Layer) -> None:
     """Raise unless `conv` is a plain 1×…×1, stride-1, ungrouped convolution."""
     where = f"Layer '{conv.name}' ({type(conv).__name__})"
     kernel_size = tuple(conv.kernel_size)
-    if any(size != 1 for size in kernel_size):
-        window = "×".join(str(size) for size in kernel_size)
-        raise ValueError(
-            f"{where} has kernel_size={kernel_size}: each output position mixes "
-            f"a {window} window of neighbouring input positions, so it is not a "
-            "fully connected layer applied to one position at a time. Only a "
-            "convolution with kernel size 1 is."
-        )
-    strides = tuple(conv.strides)
-    if any(stride != 1 for stride in strides):
-        raise ValueError(
-            f"{where} has strides={strides}: it skips input positions and "
-            "produces fewer output positions than input positions, so it is not "
-            "the same fully connected layer at *every* position. Only stride 1 is."
-        )
-    dilation = tuple(conv.dilation_rate)
-    if any(rate != 1 for rate in dilation):
-        raise ValueError(
-            f"{where} has dilation_rate={dilation}: dilation spreads a kernel's "
-            "taps over distant positions, which a per-position fully connected "
-            "layer never reads. (A 1×1 kernel has a single tap, so dilation "
-            "changes nothing there, but the equivalence is only claimed for the "
-            "plain convolution: rebuild the layer with dilation_rate=1.)"
-        )
+    window = "×".join(str(size) for size in kernel_size)
+    # (argument, value, why a value other than 1 is not per position)
+    checks = [
+        (
+            "kernel_size",
+            kernel_size,
+            f"each output position mixes a {window} window of neighbouring input "
+            "positions, so it is not a fully connected layer applied to one "
+            "position at a time. Only a convolution with kernel size 1 is.",
+        ),
+        (
+            "strides",
+            tuple(conv.strides),
+            "it skips input positions and produces fewer output positions than "
+            "input positions, so it is not the same fully connected layer at "
+            "*every* position. Only stride 1 is.",
+        ),
+        (
+            "dilation_rate",
+            tuple(conv.dilation_rate),
+            "dilation spreads a kernel's taps over distant positions, which a "
+            "per-position fully connected layer never reads. (A 1×1 kernel has "
+            "a single tap, so dilation changes nothing there, but the "
+            "equivalence is only claimed for the plain convolution: rebuild the "
+            "layer with dilation_rate=1.)",
+        ),
+    ]
+    for argument, value, why in checks:
+        if any(entry != 1 for entry in value):
+            raise ValueError(f"{where} has {argument}={value}: {why}")
     groups = getattr(conv, "groups", 1)
     if groups != 1:
         raise ValueError(
