@@ -99,8 +99,9 @@ LAYERS: tuple[LayerCase, ...] = (
 )
 
 BY_NAME = {case.name: case for case in LAYERS}
-# The public layer classes: every name of `keras_nin.layers` but the base.
-LAYER_NAMES = sorted(set(keras_nin.layers.__all__) - {"Block"})
+# The public channel layers: every name of `keras_nin.layers` but the base
+# and DropPath (no channels, no data format: tests/test_drop_path.py).
+LAYER_NAMES = sorted(set(keras_nin.layers.__all__) - {"Block", "DropPath"})
 # One input feeds every layer in `all_layers_model`.
 assert len({case.channels for case in LAYERS}) == 1
 

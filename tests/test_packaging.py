@@ -31,6 +31,7 @@ def test_public_api():
     assert keras_nin.layers.__all__ == [
         "Block",
         "Bottleneck",
+        "DropPath",
         "FireModule",
         "InceptionBlock",
         "InvertedResidual",

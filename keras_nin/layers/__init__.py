@@ -2,6 +2,7 @@
 
 from keras_nin.layers._block import Block
 from keras_nin.layers.bottleneck import Bottleneck
+from keras_nin.layers.drop_path import DropPath
 from keras_nin.layers.fire import FireModule
 from keras_nin.layers.inception import InceptionBlock
 from keras_nin.layers.inverted_residual import InvertedResidual
@@ -12,6 +13,7 @@ from keras_nin.layers.squeeze_excite import SqueezeExcite
 __all__ = [
     "Block",
     "Bottleneck",
+    "DropPath",
     "FireModule",
     "InceptionBlock",
     "InvertedResidual",

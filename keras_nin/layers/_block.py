@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
-from keras import activations
+from keras import activations, ops
 
 from keras_nin._validation import (
     channel_axis,
@@ -41,6 +41,7 @@ from keras_nin.layers._weights import (
     sublayer_weight_arguments,
     weight_arguments,
 )
+from keras_nin.layers.drop_path import DropPath
 from keras_nin.layers.pointwise import Pointwise
 
 Shape = tuple[int | None, ...]
@@ -315,7 +316,21 @@ class Block(keras.layers.Layer):
             input_shape, filters, kernel_size, strides, padding, self.data_format
         )
 
+    def _add_drop_path(self, rate: float, input_shape: Sequence[int | None]) -> None:
+        """`self.drop_path`: stochastic depth on the residual branch, or None."""
+        self.drop_path = None
+        if rate > 0:
+            layer = DropPath(rate, name="drop_path", dtype=self.dtype_policy)
+            self._add_sublayer("drop_path", layer, input_shape)
+
     # --- calling -------------------------------------------------------------
+
+    def _residual(self, branch: Any, shortcut: Any, training: bool | None) -> Any:
+        """`shortcut + branch`, the branch dropped per sample in training."""
+        if self.drop_path is not None:
+            branch = self.drop_path(branch, training=training)
+        # Two full tensors: no bias-layout guess on any backend.
+        return ops.add(shortcut, branch)
 
     def _activate(self, outputs: Any) -> Any:
         """The block's activation on the channel vector of every position."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from keras import ops
-
 from keras_nin._validation import (
     channel_axis,
     check_choice,
     check_int_or_tuple,
     check_positive_int,
+    check_rate,
     check_real,
 )
 from keras_nin.layers._block import Block
@@ -78,6 +77,9 @@ class Bottleneck(Block):
             the largest divisor of the channel count that is at most 32 as the
             number of groups.
         shortcut: `"auto"`, `"projection"` or `"identity"`.
+        drop_path_rate: float in `[0, 1)`, stochastic depth: in training,
+            the probability of dropping a sample's residual branch (the
+            survivors scaled by `1 / (1 - rate)`; see `DropPath`).
         **kwargs: `activation` (default `"relu"`) and the other arguments
             every block shares, listed by `Block`.
 
@@ -118,6 +120,7 @@ class Bottleneck(Block):
         "kernel_size",
         "groups",
         "shortcut",
+        "drop_path_rate",
     )
 
     def __init__(
@@ -129,6 +132,7 @@ class Bottleneck(Block):
         kernel_size: int | Sequence[int] = 3,
         groups: int = 1,
         shortcut: str = "auto",
+        drop_path_rate: float = 0.0,
         normalization: str | None = "batch",
         **kwargs: Any,
     ) -> None:
@@ -152,6 +156,7 @@ class Bottleneck(Block):
                 f"{self.inner_filters}. Received: groups={groups}."
             )
         self.shortcut = check_choice("shortcut", shortcut, SHORTCUTS)
+        self.drop_path_rate = check_rate("drop_path_rate", drop_path_rate)
 
     def _resolve(
         self, input_shape: Sequence[int | None]
@@ -187,7 +192,8 @@ class Bottleneck(Block):
             padding="same",
             groups=self.groups,
         )
-        self._pointwise_unit("expand", self.filters, shape)
+        shape = self._pointwise_unit("expand", self.filters, shape)
+        self._add_drop_path(self.drop_path_rate, shape)
         self.projection = self.projection_norm = None
         if project:
             # The projection sees every `strides`-th position of the input.
@@ -210,8 +216,7 @@ class Bottleneck(Block):
         if self.projection is not None:
             strided = subsample(inputs, self._strides, self.data_format)
             shortcut = self._unit("projection", strided, training, activate=False)
-        # Two full tensors: no bias-layout guess on any backend.
-        return self._activate(ops.add(outputs, shortcut))
+        return self._activate(self._residual(outputs, shortcut, training))
 
     def compute_output_shape(
         self, input_shape: Sequence[int | None]

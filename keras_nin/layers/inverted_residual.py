@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from keras import ops
-
 from keras_nin._validation import (
     channel_axis,
     check_int_or_tuple,
     check_positive_int,
+    check_rate,
     check_real,
 )
 from keras_nin.layers._block import Block
@@ -60,6 +59,8 @@ class InvertedResidual(Block):
             convolution.
         kernel_size: int or tuple of ints, the window of the depthwise
             convolution.
+        drop_path_rate: float in `[0, 1)`, stochastic depth on the residual
+            branch in training (see `DropPath`); unused without a residual.
         normalization: `"batch"` (default), `"layer"`, `"group"` or `None`:
             the norm over the channel axis after each convolution. Without a
             norm every convolution has a bias.
@@ -98,7 +99,13 @@ class InvertedResidual(Block):
     """
 
     default_name = "inverted_residual"
-    config_arguments = ("filters", "expansion", "strides", "kernel_size")
+    config_arguments = (
+        "filters",
+        "expansion",
+        "strides",
+        "kernel_size",
+        "drop_path_rate",
+    )
 
     def __init__(
         self,
@@ -107,6 +114,7 @@ class InvertedResidual(Block):
         expansion: float = 6,
         strides: int | Sequence[int] = 1,
         kernel_size: int | Sequence[int] = 3,
+        drop_path_rate: float = 0.0,
         normalization: str | None = "batch",
         activation: str | Any | None = "relu6",
         **kwargs: Any,
@@ -121,6 +129,7 @@ class InvertedResidual(Block):
             )
         self.strides = check_int_or_tuple("strides", strides)
         self.kernel_size = check_int_or_tuple("kernel_size", kernel_size)
+        self.drop_path_rate = check_rate("drop_path_rate", drop_path_rate)
         # Known once the input channels are, in `build()`.
         self.inner_filters = None
         self.residual = None
@@ -142,7 +151,9 @@ class InvertedResidual(Block):
         shape = self._depthwise_unit(
             "depthwise", kernel_size, shape, strides=strides, padding="same"
         )
-        self._pointwise_unit("project", self.filters, shape)
+        shape = self._pointwise_unit("project", self.filters, shape)
+        # Only a residual block has a branch to drop.
+        self._add_drop_path(self.drop_path_rate * self.residual, shape)
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         outputs = inputs
@@ -151,7 +162,7 @@ class InvertedResidual(Block):
         outputs = self._unit("depthwise", outputs, training)
         # The linear bottleneck: no activation after the projection.
         outputs = self._unit("project", outputs, training, activate=False)
-        return ops.add(inputs, outputs) if self.residual else outputs
+        return self._residual(outputs, inputs, training) if self.residual else outputs
 
     def compute_output_shape(
         self, input_shape: Sequence[int | None]
