@@ -43,7 +43,8 @@ def test_keras_layer_test(case):
         expected_num_non_trainable_weights=case.non_trainable,
         expected_num_seed_generators=0,
         expected_num_losses=0,
-        supports_masking=False,
+        # Like Dense, Pointwise passes a mask on: it acts on each position.
+        supports_masking=case.name == "Pointwise",
     )
 
 

@@ -136,7 +136,7 @@ def output_channels(
 
 
 @register_serializable
-class Pointwise(keras.layers.Layer):
+class Pointwise(keras.layers.Dense):
     """1×1 convolution: one fully connected layer applied at every position.
 
     At each spatial position (each pixel of an image, each step of a sequence,
@@ -158,6 +158,13 @@ class Pointwise(keras.layers.Layer):
     After `build()`, `layer.filters` is the resolved channel count, while
     `get_config()` keeps the arguments as given.
 
+    `Pointwise` is a `keras.layers.Dense` whose "last axis" is the channel
+    axis, and it does what `Dense` does: `enable_lora(rank)` freezes the
+    kernel and trains a low-rank update `A·B` (the kernel then reads as
+    `kernel + (lora_alpha / rank)·A·B`), and `quantize("int8")` (or the other
+    modes `Dense` supports in the installed Keras) stores an 8-bit kernel;
+    both save and load as `.keras` files.
+
     Args:
         filters: int or `None`, the number of output channels (filters).
         mode: `None`, `"preserve"`, `"reduce"` or `"expand"`.
@@ -174,6 +181,10 @@ class Pointwise(keras.layers.Layer):
         activity_regularizer: optional regularizer for the output.
         kernel_constraint: optional constraint for the kernel.
         bias_constraint: optional constraint for the bias.
+        lora_rank: optional int, enable LoRA of this rank when built (as
+            `Dense`; reloaded files keep it).
+        lora_alpha: optional float, the LoRA scale numerator (defaults to
+            `lora_rank`).
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `keras.config.image_data_format()`.
         **kwargs: base layer arguments, such as `name` and `dtype`.
@@ -224,9 +235,10 @@ class Pointwise(keras.layers.Layer):
         kernel_constraint: str | Any | None = None,
         bias_constraint: str | Any | None = None,
         data_format: str | None = None,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if filters is not None:
             filters = check_positive_int("filters", filters)
         if mode is not None:
@@ -234,12 +246,8 @@ class Pointwise(keras.layers.Layer):
         if ratio is not None:
             ratio = check_real("ratio", ratio)
         _check_mode_arguments(filters, mode, ratio)
-        self._requested_filters = filters
-        self.filters = filters
-        self.mode = mode
-        self.ratio = ratio
-        self.activation = get_channel_activation("activation", activation)
-        self.use_bias = bool(use_bias)
+        if lora_rank is not None:
+            lora_rank = check_positive_int("lora_rank", lora_rank)
         self._weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,
@@ -248,8 +256,21 @@ class Pointwise(keras.layers.Layer):
             kernel_constraint=kernel_constraint,
             bias_constraint=bias_constraint,
         )
-        for name, value in self._weight_arguments.items():
-            setattr(self, name, value)
+        # `units` is known once the input's channels are (see `build`).
+        super().__init__(
+            units=filters or 1,
+            use_bias=bool(use_bias),
+            activity_regularizer=activity_regularizer,
+            lora_rank=lora_rank,
+            lora_alpha=lora_alpha,
+            **self._weight_arguments,
+            **kwargs,
+        )
+        self._requested_filters = filters
+        self.filters = self.units = filters
+        self.mode = mode
+        self.ratio = ratio
+        self.activation = get_channel_activation("activation", activation)
         self.data_format = standardize_data_format(data_format)
         self.input_spec = keras.layers.InputSpec(min_ndim=3, max_ndim=5)
 
@@ -262,9 +283,12 @@ class Pointwise(keras.layers.Layer):
         )
 
     def build(self, input_shape: Sequence[int | None]) -> None:
-        self.filters = self._output_channels(input_shape)
+        self.filters = self.units = self._output_channels(input_shape)
         axis = channel_axis(self.data_format)
         input_channels = input_shape[axis]
+        # Dense's weights (and its LoRA and quantized variables) for a
+        # (C_in, C_out) kernel, then our own input spec.
+        super().build((None, input_channels))
         self.input_spec = keras.layers.InputSpec(
             ndim=len(input_shape), axes={axis: input_channels}
         )
@@ -274,23 +298,6 @@ class Pointwise(keras.layers.Layer):
             and self.data_format == "channels_last"
             and len(input_shape) == 4
         )
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(input_channels, self.filters),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         # TensorFlow's convolution mishandles an empty batch (`_backend_fixes`).
@@ -325,6 +332,20 @@ class Pointwise(keras.layers.Layer):
         outputs = apply_activation(self.activation, outputs, self.data_format)
         return ops.reshape(outputs, (shape[0], self.filters, *shape[2:]))
 
+    def quantize(
+        self, mode: str | None = None, type_check: bool = True, config: Any = None
+    ) -> None:
+        """Quantize the kernel as `keras.layers.Dense.quantize` does."""
+        super().quantize(mode, type_check=False, config=config)
+
+    def quantized_call(self, inputs: Any, training: bool | None = None) -> Any:
+        # Dense's quantized products act on the last axis: a channels_first
+        # input is moved to channels_last for them and back.
+        if self.data_format == "channels_last":
+            return super().quantized_call(inputs, training=training)
+        outputs = super().quantized_call(ops.moveaxis(inputs, 1, -1), training=training)
+        return ops.moveaxis(outputs, -1, 1)
+
     def compute_output_shape(
         self, input_shape: Sequence[int | None]
     ) -> tuple[int | None, ...]:
@@ -335,7 +356,8 @@ class Pointwise(keras.layers.Layer):
         return tuple(output_shape)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
+        # The base layer's config, not Dense's: `filters`, not `units`.
+        config = keras.layers.Layer.get_config(self)
         config.update(
             {
                 "filters": self._requested_filters,
@@ -350,4 +372,6 @@ class Pointwise(keras.layers.Layer):
                 "data_format": self.data_format,
             }
         )
+        if self.lora_rank:
+            config.update(lora_rank=self.lora_rank, lora_alpha=self.lora_alpha)
         return config

@@ -241,10 +241,20 @@ def to_dense(layer: keras.Layer) -> keras.layers.Dense:
     _check_built(layer)
     if isinstance(layer, _KERAS_CONVS):
         _check_per_position(layer)
-    weights = layer.get_weights()
-    kernel = weights[0]
+    if getattr(layer, "quantization_mode", None) is not None:
+        raise ValueError(
+            f"Layer '{layer.name}' is quantized ({layer.quantization_mode}): its "
+            "kernel is stored in low precision with scales, not as the float "
+            "matrix of a fully connected layer. Call to_dense on the layer "
+            "before quantizing it, then quantize the Dense layer."
+        )
+    # `layer.kernel`, not the stored weights: with LoRA enabled it is the
+    # adapted kernel, kernel + (alpha / rank) · A·B.
+    kernel = keras.ops.convert_to_numpy(layer.kernel)
     input_channels, output_channels = kernel.shape[-2], kernel.shape[-1]
-    weights[0] = kernel.reshape(input_channels, output_channels)
+    weights = [kernel.reshape(input_channels, output_channels)]
+    if layer.use_bias:
+        weights.append(keras.ops.convert_to_numpy(layer.bias))
     dense = keras.layers.Dense(
         output_channels,
         activation=layer.activation,
@@ -302,10 +312,12 @@ def from_dense(
         >>> bool(np.allclose(to_numpy(same), to_numpy(expected), atol=1e-5))
         True
     """
-    if not isinstance(layer, keras.layers.Dense):
+    # A Pointwise is a Dense over the channel axis already: nothing to convert.
+    if not isinstance(layer, keras.layers.Dense) or isinstance(layer, Pointwise):
         raise TypeError(
             "Invalid value for argument `layer`. Expected a keras.layers.Dense "
-            f"layer. Received: layer={layer!r} of type {type(layer).__name__}."
+            "layer (not a Pointwise, which is already one at every position). "
+            f"Received: layer={layer!r} of type {type(layer).__name__}."
         )
     if not is_size(rank):
         raise TypeError(
