@@ -1,0 +1,11 @@
+"""Model transformations that put the 1×1-convolution theory to work.
+
+- `fold_batch_norm`: fold each batch normalization into the layer before it.
+- `to_fully_convolutional`: turn a classifier head into convolutions, so the
+  model slides over larger inputs and returns a map of class scores.
+- `factorize`: replace a 1×1 convolution or dense layer by a low-rank pair.
+"""
+
+from keras_nin.transforms.fold import fold_batch_norm
+
+__all__ = ["fold_batch_norm"]
