@@ -7,5 +7,6 @@
 """
 
 from keras_nin.transforms.fold import fold_batch_norm
+from keras_nin.transforms.fully_convolutional import to_fully_convolutional
 
-__all__ = ["fold_batch_norm"]
+__all__ = ["fold_batch_norm", "to_fully_convolutional"]

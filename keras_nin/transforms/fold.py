@@ -17,6 +17,7 @@ import numpy as np
 
 from keras_nin._validation import _invalid
 from keras_nin.layers import Pointwise
+from keras_nin.transforms._common import built_input_shape, copy_layer
 
 _CONVOLUTIONS = (
     keras.layers.Conv1D,
@@ -92,20 +93,10 @@ def _fold_layer(
     """A new layer, built, computing `bn(layer(x))` in inference."""
     kernel, bias = folded_weights(layer, bn)
     new = type(layer).from_config({**layer.get_config(), "use_bias": True})
-    new.build(_built_input_shape(layer))
+    new.build(built_input_shape(layer))
     new.kernel.assign(kernel.astype(new.kernel.dtype))
     new.bias.assign(bias.astype(new.bias.dtype))
     return new
-
-
-def _built_input_shape(layer: keras.layers.Layer) -> Any:
-    config = layer.get_build_config() or {}
-    if "input_shape" in config:
-        return config["input_shape"]
-    shapes = list(config.get("shapes_dict", {}).values())
-    if len(shapes) != 1:
-        raise ValueError(f"Layer '{layer.name}' was not built on one input.")
-    return shapes[0]
 
 
 # --- keras-nin blocks --------------------------------------------------------
@@ -140,16 +131,16 @@ def _fold_block(block: keras.layers.Layer, log: _Log) -> keras.layers.Layer:
     """
     config = block.get_config()
     if config["normalization"] is None:
-        return _copy_layer(block)
+        return copy_layer(block)
     if config["normalization"] != "batch":
         log.unfolded.append(
             f"'{block.name}' ({type(block).__name__} with "
             f"normalization={config['normalization']!r}: only batch norm folds)"
         )
-        return _copy_layer(block)
+        return copy_layer(block)
     attributes = _sublayer_attributes(block)
     new = type(block).from_config({**config, "normalization": None})
-    new.build(_built_input_shape(block))
+    new.build(built_input_shape(block))
     new_attributes = _sublayer_attributes(new)
     assigned = set()
     try:
@@ -175,14 +166,7 @@ def _fold_block(block: keras.layers.Layer, log: _Log) -> keras.layers.Layer:
             f"'{block.name}' ({type(block).__name__}: its sublayers do not follow "
             f"the `<name>` / `<name>_norm` convention: {error})"
         )
-        return _copy_layer(block)
-    return new
-
-
-def _copy_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
-    new = type(layer).from_config(layer.get_config())
-    new.build(_built_input_shape(layer))
-    new.set_weights(layer.get_weights())
+        return copy_layer(block)
     return new
 
 
@@ -209,7 +193,7 @@ def _clone(layer: keras.layers.Layer, log: _Log) -> keras.layers.Layer:
         log.unfolded.append(f"'{layer.name}' ({reason})")
     if not layer.built or not layer.weights:
         return type(layer).from_config(layer.get_config())
-    return _copy_layer(layer)
+    return copy_layer(layer)
 
 
 def _fold_pair(
