@@ -6,7 +6,13 @@
 - `factorize`: replace a 1×1 convolution or dense layer by a low-rank pair.
 """
 
+from keras_nin.transforms.factorize import break_even_rank, factorize
 from keras_nin.transforms.fold import fold_batch_norm
 from keras_nin.transforms.fully_convolutional import to_fully_convolutional
 
-__all__ = ["fold_batch_norm", "to_fully_convolutional"]
+__all__ = [
+    "break_even_rank",
+    "factorize",
+    "fold_batch_norm",
+    "to_fully_convolutional",
+]
