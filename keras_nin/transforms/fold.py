@@ -114,11 +114,20 @@ def _is_block(layer: keras.layers.Layer) -> bool:
 def _sublayer_attributes(block: keras.layers.Layer) -> dict[str, keras.layers.Layer]:
     """The block's sublayers by the attribute name they are stored under."""
     sublayers = {id(layer) for layer in block.layers}
-    return {
-        name: value
-        for name, value in vars(block).items()
-        if not name.startswith("_") and id(value) in sublayers
+    # On PyTorch, Keras layers are torch modules: sublayers live in `_modules`.
+    names = {
+        *vars(block),
+        *getattr(block, "_modules", {}),
+        *(s.name for s in block.layers),
     }
+    attributes = {}
+    for name in sorted(names):
+        if name.startswith("_"):
+            continue
+        value = getattr(block, name, None)
+        if id(value) in sublayers:
+            attributes[name] = value
+    return attributes
 
 
 def _fold_block(block: keras.layers.Layer, log: _Log) -> keras.layers.Layer:
@@ -157,8 +166,8 @@ def _fold_block(block: keras.layers.Layer, log: _Log) -> keras.layers.Layer:
                 continue
             if isinstance(norm, keras.layers.BatchNormalization):
                 log.folded.append(f"'{block.name}/{name}_norm' into '{name}'")
-            assigned.update(id(v) for v in sublayer.weights)
-        missing = [v.path for v in new.weights if id(v) not in assigned]
+            assigned.update(v.path for v in sublayer.weights)
+        missing = [v.path for v in new.weights if v.path not in assigned]
         if missing:
             raise ValueError(f"no folded value for {missing}")
     except (ValueError, AttributeError, TypeError) as error:
