@@ -31,6 +31,18 @@ def break_even_rank(input_channels: int, output_channels: int) -> float:
 
     `r·(C_in + C_out) = C_in·C_out`: a factorization reduces the weights only
     for ranks strictly below `C_in·C_out / (C_in + C_out)`.
+
+    Args:
+        input_channels: int, `C_in`.
+        output_channels: int, `C_out`.
+
+    Returns:
+        The break-even rank, a float below `min(C_in, C_out)`.
+
+    Examples:
+        >>> from keras_nin.transforms import break_even_rank
+        >>> break_even_rank(256, 64)  # a rank-51 pair already has more weights
+        51.2
     """
     return input_channels * output_channels / (input_channels + output_channels)
 

@@ -212,6 +212,14 @@ def _fold_pair(
     return _fold_layer(layer, bn)
 
 
+def _output_rank(layer: keras.layers.Layer) -> int | None:
+    """The rank of `layer`'s output, from the shape it was built on."""
+    try:
+        return len(layer.compute_output_shape(built_input_shape(layer)))
+    except Exception:
+        return None
+
+
 def _fold_sequential(model: keras.Sequential, log: _Log) -> keras.Model:
     layers = model.layers
     new_layers = []
@@ -220,8 +228,7 @@ def _fold_sequential(model: keras.Sequential, log: _Log) -> keras.Model:
         layer = layers[index]
         following = layers[index + 1] if index + 1 < len(layers) else None
         if isinstance(following, keras.layers.BatchNormalization):
-            rank = len(layer.output.shape)
-            reason = _why_not_foldable(layer, following, rank)
+            reason = _why_not_foldable(layer, following, _output_rank(layer))
             if reason is None:
                 new_layers.append(_fold_pair(layer, following, log))
                 index += 2
