@@ -103,15 +103,26 @@ def test_flatten_head_equals_the_model_crop_by_crop(data_format, flatten_format)
     assert_close(scores, expected)
 
 
-@pytest.mark.parametrize("pooling", ["average", "max"])
-def test_global_pooling_head_equals_the_model_crop_by_crop(pooling):
+@pytest.mark.parametrize(
+    ("pooling", "data_format"),
+    [
+        ("average", "channels_last"),
+        ("max", "channels_last"),
+        ("average", "channels_first"),
+    ],
+)
+def test_global_pooling_head_equals_the_model_crop_by_crop(pooling, data_format):
     pool = {
         "average": keras.layers.GlobalAveragePooling2D,
         "max": keras.layers.GlobalMaxPooling2D,
     }[pooling]
-    inputs = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(6, 3, strides=2, activation="relu")(inputs)
-    x = pool(name="global_pool")(x)
+    last = data_format == "channels_last"
+    inputs = keras.Input((8, 8, 3) if last else (3, 8, 8))
+    # keras-nin's convolution runs channels_first on every CPU.
+    x = layers.NiNBlock(
+        6, 3, strides=2, padding="valid", mlp_filters=(5,), data_format=data_format
+    )(inputs)
+    x = pool(data_format=data_format, name="global_pool")(x)
     x = keras.layers.Dense(6, activation="relu")(x)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.Dense(4)(x)
@@ -124,12 +135,14 @@ def test_global_pooling_head_equals_the_model_crop_by_crop(pooling):
     window = converted.get_layer("global_pool")
     assert window.pool_size == (3, 3) and window.strides == (1, 1)
 
-    x = RNG.standard_normal((2, 8, 8, 3)).astype("float32")
-    assert_close(predict(converted, x)[:, 0, 0], predict(model, x))
-    big = RNG.standard_normal((2, 12, 14, 3)).astype("float32")
-    assert_close(
-        predict(converted, big), crops_oracle(model, big, (8, 8), 2, "channels_last")
-    )
+    x = RNG.standard_normal((2, *model.input_shape[1:])).astype("float32")
+    same_size = channels_last_map(predict(converted, x), data_format)
+    assert_close(same_size[:, 0, 0], predict(model, x))
+    big = RNG.standard_normal((2, 12, 14, 3) if last else (2, 3, 12, 14))
+    big = big.astype("float32")
+    scores = channels_last_map(predict(converted, big), data_format)
+    assert scores.shape == (2, 3, 4, 4)
+    assert_close(scores, crops_oracle(model, big, (8, 8), 2, data_format))
 
 
 def test_sequences_with_global_pooling_1d():
