@@ -73,7 +73,7 @@ def test_pair_is_the_truncated_svd(kind):
     kernel = keras.ops.convert_to_numpy(layer.kernel).reshape(12, 10)
     largest = math.ceil(12 * 10 / 22) - 1  # break-even 5.45: rank 5
     assert largest == 5
-    for rank in (2, largest):
+    for rank in range(1, largest + 1):
         pair = factorize(layer, rank)
         reduce, expand = pair.layers
         assert (reduce.name, expand.name) == (
@@ -90,17 +90,18 @@ def test_pair_is_the_truncated_svd(kind):
             np.linalg.norm(kernel - a @ b), np.sqrt(np.sum(s[rank:] ** 2)), rtol=1e-5
         )
         assert pair.count_params() == rank * 22 + 10 * layer.use_bias
-        x = RNG.standard_normal(shape).astype("float32")
-        actual = predict(pair, x)
-        np.testing.assert_allclose(
-            actual, numpy_reference(layer, expected, x), atol=1e-4
-        )
-        # The output error is the SVD's prediction, x·(W − W_r).
-        error = actual - predict(layer, x)
-        predicted = numpy_reference(layer, expected - kernel, x)
-        if layer.use_bias:
-            predicted = predicted - numpy_reference(layer, np.zeros_like(kernel), x)
-        np.testing.assert_allclose(error, predicted, atol=1e-4)
+    # The outputs at the largest rank allowed (the full rank is refused).
+    pair = factorize(layer, largest)
+    expected, _ = truncated(kernel, largest)
+    x = RNG.standard_normal(shape).astype("float32")
+    actual = predict(pair, x)
+    np.testing.assert_allclose(actual, numpy_reference(layer, expected, x), atol=1e-4)
+    # The output error is the SVD's prediction, x·(W − W_r).
+    error = actual - predict(layer, x)
+    predicted = numpy_reference(layer, expected - kernel, x)
+    if layer.use_bias:
+        predicted = predicted - numpy_reference(layer, np.zeros_like(kernel), x)
+    np.testing.assert_allclose(error, predicted, atol=1e-4)
 
 
 def test_a_low_rank_kernel_is_recovered_exactly_with_the_activation():
