@@ -48,7 +48,15 @@ def channels_last_map(scores, data_format):
 
 
 def flatten_classifier(data_format, flatten_format):
-    """A "valid" body of total stride 2, then Flatten and two Dense layers."""
+    """A "valid" body of total stride 2, then Flatten and two Dense layers.
+
+    The softmax is a layer of its own, or the last Dense layer's activation
+    when the flattening is channels_first.
+    """
+    if flatten_format == "channels_first":
+        softmax_head = [keras.layers.Dense(5, activation="softmax")]
+    else:
+        softmax_head = [keras.layers.Dense(5), keras.layers.Softmax()]
     shape = (10, 9, 2) if data_format == "channels_last" else (2, 10, 9)
     return keras.Sequential(
         [
@@ -60,8 +68,7 @@ def flatten_classifier(data_format, flatten_format):
             keras.layers.Flatten(data_format=flatten_format),
             keras.layers.Dropout(0.5),
             keras.layers.Dense(7, activation="relu"),
-            keras.layers.Dense(5),
-            keras.layers.Softmax(),
+            *softmax_head,
         ]
     )
 

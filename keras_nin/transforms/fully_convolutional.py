@@ -17,7 +17,11 @@ import numpy as np
 
 from keras_nin._validation import _invalid
 from keras_nin.layers import Pointwise
-from keras_nin.layers._common import spatial_conv
+
+try:
+    from keras_nin.layers._sublayers import spatial_conv
+except ImportError:  # the layers before their split into modules
+    from keras_nin.layers._common import spatial_conv
 from keras_nin.transforms._common import copy_layer
 
 _HEAD_STARTS = (
@@ -110,6 +114,8 @@ class _Plan:
     def __init__(self) -> None:
         self.replacements: dict[int, Any] = {}
         self.skipped: set[int] = set()
+        # A layer applied after the replacement of a layer (by original id).
+        self.after: dict[int, keras.layers.Layer] = {}
 
     def visit(
         self, layer: keras.layers.Layer, states: list[Any], inputs: list[Any]
@@ -188,8 +194,20 @@ class _Plan:
         weights = [kernel]
         if layer.use_bias:
             weights.append(keras.ops.convert_to_numpy(layer.bias.value))
+        activation = layer.activation
+        if state.data_format == "channels_first" and (
+            getattr(activation, "__name__", "") in _CHANNEL_ACTIVATIONS
+        ):
+            # Applied by a layer of its own, over the channel axis: Keras's
+            # convolutions apply an activation along the last axis.
+            if activation.__name__ == "log_softmax":
+                raise _stops(layer, "log_softmax over channels_first maps")
+            activation = None
+            self.after[id(layer)] = keras.layers.Softmax(
+                axis=1, name=f"{layer.name}_softmax"
+            )
         arguments = {
-            "activation": layer.activation,
+            "activation": activation,
             "use_bias": layer.use_bias,
             "data_format": state.data_format,
             "name": layer.name,
@@ -339,6 +357,9 @@ def _convert_functional(model: keras.Model) -> keras.Model:
     )
     skipped = {}
     replaced = {id(layer) for layer in plan.replacements.values()}
+    after = {
+        id(plan.replacements[original]): layer for original, layer in plan.after.items()
+    }
 
     def clone_function(layer: keras.layers.Layer) -> keras.layers.Layer:
         if id(layer) in plan.skipped:
@@ -354,7 +375,10 @@ def _convert_functional(model: keras.Model) -> keras.Model:
             return args[0]
         if id(layer) in replaced:
             # The original's call arguments (a `mask`, ...) are not theirs.
-            return _call(layer, args[0])
+            outputs = _call(layer, args[0])
+            if id(layer) in after:
+                outputs = after[id(layer)](outputs)
+            return outputs
         return _call(layer, *args, **kwargs)
 
     return keras.models.clone_model(
