@@ -59,7 +59,10 @@ def _why_not_foldable(
     if not isinstance(bn, keras.layers.BatchNormalization):
         return f"{type(bn).__name__} is not a batch normalization"
     if not isinstance(layer, FOLDABLE):
-        return f"follows {kind} '{layer.name}', which has no kernel to fold into"
+        return (
+            f"follows {kind} '{layer.name}'; only Conv1D/2D/3D, "
+            "DepthwiseConv1D/2D, Dense and Pointwise layers take a folded norm"
+        )
     if getattr(layer, "quantization_mode", None) or getattr(
         layer, "lora_enabled", False
     ):
