@@ -1,6 +1,10 @@
 """The public keras-nin layers, and `Block`, the base to write a block of your own."""
 
 from keras_nin.layers._block import Block
+
+# Not a layer: Keras's convolution for an input rank, with the backend fixes
+# (channels_first on TensorFlow CPUs), for `keras_nin.transforms`.
+from keras_nin.layers._sublayers import spatial_conv as spatial_conv
 from keras_nin.layers.bottleneck import Bottleneck
 from keras_nin.layers.drop_path import DropPath
 from keras_nin.layers.fire import FireModule

@@ -46,9 +46,11 @@ def batch_norm_affine(bn: keras.layers.BatchNormalization) -> tuple[np.ndarray, 
 
 def _output_channel_axis(layer: keras.layers.Layer, rank: int) -> int:
     data_format = getattr(layer, "data_format", "channels_last")
-    if isinstance(layer, keras.layers.Dense) or data_format == "channels_last":
-        return rank - 1
-    return 1
+    # A Pointwise is a Dense over its channel axis, which follows data_format.
+    plain_dense = isinstance(layer, keras.layers.Dense) and not isinstance(
+        layer, Pointwise
+    )
+    return rank - 1 if plain_dense or data_format == "channels_last" else 1
 
 
 def _why_not_foldable(

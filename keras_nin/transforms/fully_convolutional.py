@@ -16,12 +16,7 @@ import keras
 import numpy as np
 
 from keras_nin._validation import _invalid
-from keras_nin.layers import Pointwise
-
-try:
-    from keras_nin.layers._sublayers import spatial_conv
-except ImportError:  # the layers before their split into modules
-    from keras_nin.layers._common import spatial_conv
+from keras_nin.layers import Pointwise, spatial_conv
 from keras_nin.transforms._common import copy_layer
 
 _HEAD_STARTS = (
@@ -135,7 +130,7 @@ class _Plan:
         if len(head) != len(states):
             raise _stops(layer, "it mixes the head's vectors with the body's maps")
         state = head[0]
-        if isinstance(layer, keras.layers.Dense):
+        if isinstance(layer, keras.layers.Dense) and not isinstance(layer, Pointwise):
             return self._dense(layer, state, inputs[0])
         if isinstance(layer, keras.layers.Flatten) and len(inputs[0].shape) == 2:
             self.skipped.add(id(layer))  # flattening a vector: nothing to do
