@@ -21,7 +21,7 @@ import numpy as np
 
 from keras_nin._validation import _invalid, check_positive_int, check_real
 from keras_nin.layers import Pointwise
-from keras_nin.transforms._common import built_input_shape
+from keras_nin.transforms._copies import built_input_shape, copy_any
 
 _CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
 
@@ -266,7 +266,7 @@ def _factorize_model(
         (tensor,) = model.inputs
         new_layers = [keras.Input(batch_shape=tensor.shape, dtype=tensor.dtype)]
         for layer in model.layers:
-            new_layers.extend(pairs.get(id(layer)) or [_copy(layer)])
+            new_layers.extend(pairs.get(id(layer)) or [copy_any(layer)])
         return keras.Sequential(new_layers, name=model.name)
     markers: dict[int, list[keras.layers.Layer]] = {}
 
@@ -275,7 +275,7 @@ def _factorize_model(
             marker = keras.layers.Identity(name=layer.name)
             markers[id(marker)] = pairs[id(layer)]
             return marker
-        return _copy(layer)
+        return copy_any(layer)
 
     def call_function(layer: keras.layers.Layer, *args: Any, **kwargs: Any) -> Any:
         if id(layer) in markers:
@@ -288,18 +288,6 @@ def _factorize_model(
     return keras.models.clone_model(
         model, clone_function=clone_function, call_function=call_function
     )
-
-
-def _copy(layer: keras.layers.Layer) -> keras.layers.Layer:
-    if isinstance(layer, keras.Model):
-        new = keras.models.clone_model(layer)
-        new.set_weights(layer.get_weights())
-        return new
-    new = type(layer).from_config(layer.get_config())
-    if layer.weights:
-        new.build(built_input_shape(layer))
-        new.set_weights(layer.get_weights())
-    return new
 
 
 def factorize(

@@ -17,7 +17,11 @@ import numpy as np
 
 from keras_nin._validation import _invalid
 from keras_nin.layers import Pointwise
-from keras_nin.transforms._common import built_input_shape, copy_layer
+from keras_nin.transforms._copies import (
+    built_input_shape,
+    check_graph_model,
+    copy_layer,
+)
 
 _CONVOLUTIONS = (
     keras.layers.Conv1D,
@@ -309,25 +313,9 @@ def _fold_functional(model: keras.Model, log: _Log) -> keras.Model:
 
 
 def _fold_model(model: keras.Model, log: _Log) -> keras.Model:
+    check_graph_model("model", model)
     if isinstance(model, keras.Sequential):
-        if not model.built or not model.inputs:
-            raise ValueError(
-                _invalid(
-                    "model",
-                    model,
-                    "a built model (call it once, or start it with a keras.Input)",
-                )
-            )
         return _fold_sequential(model, log)
-    if not hasattr(model, "_nodes_by_depth"):
-        raise TypeError(
-            _invalid(
-                "model",
-                model,
-                "a functional or Sequential model (a subclassed model has no "
-                "graph to read)",
-            )
-        )
     return _fold_functional(model, log)
 
 

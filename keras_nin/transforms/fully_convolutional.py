@@ -17,7 +17,7 @@ import numpy as np
 
 from keras_nin._validation import _invalid
 from keras_nin.layers import Pointwise, spatial_conv
-from keras_nin.transforms._common import copy_layer
+from keras_nin.transforms._copies import as_functional, check_graph_model, copy_any
 
 _HEAD_STARTS = (
     keras.layers.Flatten,
@@ -296,14 +296,6 @@ def _new_input(tensor: Any, data_format: str) -> Any:
     return keras.Input(shape=tuple(spatial), dtype=tensor.dtype, name=tensor.name)
 
 
-def _copy(layer: keras.layers.Layer) -> keras.layers.Layer:
-    if isinstance(layer, keras.Model) or not layer.weights:
-        if isinstance(layer, keras.Model):
-            return keras.models.clone_model(layer)
-        return type(layer).from_config(layer.get_config())
-    return copy_layer(layer)
-
-
 def _call(layer: keras.layers.Layer, *args: Any, **kwargs: Any) -> Any:
     try:
         return layer(*args, **kwargs)
@@ -363,7 +355,7 @@ def _convert_functional(model: keras.Model) -> keras.Model:
             return marker
         if id(layer) in plan.replacements:
             return plan.replacements[id(layer)]
-        return _copy(layer)
+        return copy_any(layer)
 
     def call_function(layer: keras.layers.Layer, *args: Any, **kwargs: Any) -> Any:
         if id(layer) in skipped:
@@ -382,24 +374,6 @@ def _convert_functional(model: keras.Model) -> keras.Model:
         clone_function=clone_function,
         call_function=call_function,
     )
-
-
-def _as_functional(model: keras.Sequential) -> keras.Model:
-    """A functional copy (new layers, same weights) of a built `Sequential`."""
-    if not model.built or not model.inputs:
-        raise ValueError(
-            _invalid(
-                "model",
-                model,
-                "a built model (call it once, or start it with a keras.Input)",
-            )
-        )
-    (tensor,) = model.inputs
-    inputs = keras.Input(batch_shape=tensor.shape, dtype=tensor.dtype)
-    outputs = inputs
-    for layer in model.layers:
-        outputs = _copy(layer)(outputs)
-    return keras.Model(inputs, outputs, name=model.name)
 
 
 def to_fully_convolutional(model: keras.Model) -> keras.Model:
@@ -466,19 +440,7 @@ def to_fully_convolutional(model: keras.Model) -> keras.Model:
         >>> scores.predict(big, verbose=0).shape  # one score vector per window
         (1, 5, 13, 10)
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            _invalid("model", model, "a functional or Sequential keras.Model")
-        )
+    check_graph_model("model", model)
     if isinstance(model, keras.Sequential):
-        model = _as_functional(model)
-    elif not hasattr(model, "_nodes_by_depth"):
-        raise TypeError(
-            _invalid(
-                "model",
-                model,
-                "a functional or Sequential model (a subclassed model has no "
-                "graph to read)",
-            )
-        )
+        model = as_functional(model)
     return _convert_functional(model)
