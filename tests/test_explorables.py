@@ -390,7 +390,10 @@ def test_bottleneck_calculator_equals_cost(browser, base_url):
     # A wrong entry is flagged and leaves the last valid numbers in place.
     before = figure.locator("table").inner_text()
     page.get_by_label("Kernel k (k×k)", exact=True).fill("0")
-    assert page.get_by_label("Kernel k (k×k)", exact=True).get_attribute("aria-invalid") == "true"
+    assert (
+        page.get_by_label("Kernel k (k×k)", exact=True).get_attribute("aria-invalid")
+        == "true"
+    )
     assert "whole number from 1 to 15" in figure.locator(".nin-x-error").inner_text()
     assert figure.locator("table").inner_text() == before
     page.get_by_label("Kernel k (k×k)", exact=True).fill("5")
@@ -406,7 +409,9 @@ def test_bottleneck_calculator_equals_cost(browser, base_url):
 
 def _luminance(rgb: str) -> float:
     channels = [float(v) / 255 for v in rgb[rgb.index("(") + 1 : -1].split(",")[:3]]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    linear = [
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels
+    ]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
@@ -452,7 +457,8 @@ def test_figure_is_legible_on_a_phone(browser, base_url, path, scheme):
     for control in figure.locator("input, button").all():
         # Every control has a name a screen reader can say.
         name = control.evaluate(
-            "e => e.labels?.[0]?.innerText || e.getAttribute('aria-label') || e.innerText"
+            "e => e.labels?.[0]?.innerText || e.getAttribute('aria-label')"
+            " || e.innerText"
         )
         assert name.strip(), control.evaluate("e => e.outerHTML")
     visit.screenshot(f"explorable-{Path(path).name}-390-{scheme}.png", figure_id)

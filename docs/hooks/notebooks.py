@@ -85,8 +85,10 @@ def _absolute(target: str, src_uri: str, site_url: str) -> str:
     """A page-relative link as an absolute address of the published site."""
     path, _, anchor = target.partition("#")
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), path))
-    url = page_url(resolved, site_url) if resolved.endswith(".md") else (
-        site_url.rstrip("/") + "/" + resolved
+    url = (
+        page_url(resolved, site_url)
+        if resolved.endswith(".md")
+        else (site_url.rstrip("/") + "/" + resolved)
     )
     return url + ("#" + anchor if anchor else "")
 
@@ -169,7 +171,11 @@ def _plain_markdown(markdown: str, src_uri: str, site_url: str) -> str:
         if re.match(r"\s*<script\b.*</script>\s*$", line):
             index += 1
             continue
-        out.append(LINK.sub(lambda m: m[1] + _absolute(m["target"], src_uri, site_url) + m[3], line))
+        out.append(
+            LINK.sub(
+                lambda m: m[1] + _absolute(m["target"], src_uri, site_url) + m[3], line
+            )
+        )
         index += 1
     return "\n".join(out) + "\n"
 
@@ -179,9 +185,10 @@ def to_notebook(
 ) -> nbformat.NotebookNode:
     """The notebook of one page (nbformat 4), from its Markdown source."""
     notebook = jupytext.reads(_plain_markdown(markdown, src_uri, site_url), fmt="md")
+    url = page_url(src_uri, site_url)
     source = (
-        f"*Generated from [{page_url(src_uri, site_url)}]({page_url(src_uri, site_url)})"
-        " of the keras-nin documentation. Run the cells from the top.*"
+        f"*Generated from [{url}]({url}) of the keras-nin documentation. "
+        "Run the cells from the top.*"
     )
     notebook.cells[:0] = [
         nbformat.v4.new_code_cell(INSTALL_CELL.rstrip("\n")),
