@@ -126,10 +126,13 @@ class Visit:
                 "width": box["width"],
                 "height": box["height"],
             }
-        # Material's header is fixed: hide it while the full page is captured.
-        hide = self.page.add_style_tag(content=".md-header { visibility: hidden; }")
-        self.page.screenshot(path=str(SCREENSHOTS / name), full_page=True, clip=clip)
-        hide.evaluate("element => element.remove()")
+        # Material's header is fixed: hidden while the full page is captured.
+        self.page.screenshot(
+            path=str(SCREENSHOTS / name),
+            full_page=True,
+            clip=clip,
+            style=".md-header { visibility: hidden; }",
+        )
         assert (SCREENSHOTS / name).stat().st_size > 1000
 
     def close(self) -> None:
@@ -477,3 +480,42 @@ def test_figure_has_a_caption_and_a_plain_text_fallback(browser, base_url, path)
     assert figure.locator("input").count() == 0  # nothing half-built
     visit.screenshot(f"explorable-{Path(path).name}-noscript.png", figure_id)
     visit.close()
+
+
+# ---------------------------------------------------------------------------
+# The notebook links of every theory page and guide.
+# ---------------------------------------------------------------------------
+
+
+def _notebook_hook():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "notebooks_hook", ROOT / "docs" / "hooks" / "notebooks.py"
+    )
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    return hook
+
+
+def test_every_notebook_page_links_its_notebook_and_colab(base_url):
+    import re
+    import urllib.request
+
+    import nbformat
+
+    hook = _notebook_hook()
+    for src_uri in hook.notebook_pages():
+        url = f"{base_url}/{src_uri.removesuffix('.md')}/"
+        html = urllib.request.urlopen(url).read().decode()
+        links = re.search(r'<p class="nin-notebook-links">(.*?)</p>', html)
+        assert links, f"{url}: no notebook links"
+        download = re.search(r'<a href="([^"]+\.ipynb)" download>', links[1])
+        assert download and "Download this page as a notebook" in links[1]
+        colab = hook.COLAB + hook.notebook_name(src_uri)
+        assert f'<a href="{colab}">Open in Colab</a>' in links[1]
+        # The downloaded file is the page's notebook, the same as the committed one.
+        text = urllib.request.urlopen(url + download[1]).read().decode()
+        nbformat.validate(nbformat.reads(text, as_version=4))
+        committed = ROOT / "notebooks" / hook.notebook_name(src_uri)
+        assert text == committed.read_text(), src_uri
