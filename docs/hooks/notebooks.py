@@ -156,16 +156,19 @@ def _plain_markdown(markdown: str, src_uri: str, site_url: str) -> str:
                 out += ["<!-- #endregion -->"]
             continue
         if line.lstrip().startswith('<figure class="nin-explorable"'):
-            caption = ""
+            # The figure needs the page's scripts: its plain-text fallback and
+            # a link to the page stand in for it.
+            words = ""
             while "</figure>" not in lines[index]:
-                found = re.search(r"<figcaption>(.*?)</figcaption>", lines[index])
-                caption = found[1] if found else caption
+                found = re.search(r"<noscript><p>(.*?)</p></noscript>", lines[index])
+                words = found[1] if found else words
                 index += 1
             index += 1
-            caption = html.unescape(re.sub(r"<[^>]+>", "", caption)).strip()
+            words = html.unescape(re.sub(r"<[^>]+>", "", words)).strip()
+            words = words.removeprefix("This figure needs JavaScript.").strip()
             out.append(
-                f"*Explorable figure — {caption} It runs on "
-                f"[the page on the site]({page_url(src_uri, site_url)}).*"
+                "**Explorable figure**: try it on "
+                f"[the page on the site]({page_url(src_uri, site_url)}). {words}"
             )
             continue
         if re.match(r"\s*<script\b.*</script>\s*$", line):
