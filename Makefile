@@ -29,7 +29,7 @@ DOCS_WARNINGS := default::DeprecationWarning,ignore:__array__ implementation doe
 # then come first instead of after the summary.
 PYTEST := $(BIN)/python -c 'import sys, keras, pytest; sys.exit(pytest.main())'
 
-.PHONY: docs test lint build-docs browser tcmalloc vendor bench bench-quick digits clean
+.PHONY: docs test lint build-docs browser tcmalloc vendor bench bench-quick digits notebooks clean
 
 KATEX_VERSION := 0.16.47
 KATEX_DIR := docs/assets/vendor/katex
@@ -130,6 +130,10 @@ browser: $(VENV)/.test-installed
 tcmalloc:
 	@ldconfig -p | grep -q libtcmalloc_minimal.so.4 || \
 		{ $(call apt_install,libtcmalloc-minimal4); }
+
+# Regenerate the committed notebooks (notebooks/) from the pages' Markdown.
+notebooks: $(VENV)/.docs-installed
+	$(BIN)/python docs/hooks/notebooks.py
 
 # Refresh the vendored KaTeX from the npm registry (run by hand, output committed).
 vendor:
