@@ -168,9 +168,7 @@ def _new_page(browser, **options):
 API_PAGES = ["api/layers/", "api/models/", "api/theory/"]
 
 
-def test_api_examples_are_highlighted_code_blocks_with_a_copy_button(
-    browser, base_url
-):
+def test_api_examples_are_highlighted_code_blocks_with_a_copy_button(browser, base_url):
     """Each docstring's Examples section is a code block, not run-together quotes."""
     import keras_nin.layers
     import keras_nin.models
@@ -188,7 +186,8 @@ def test_api_examples_are_highlighted_code_blocks_with_a_copy_button(
             code = block.locator("pre > code")
             assert code.count() == 1, path
             assert code.inner_text().startswith(">>> "), code.inner_text()[:80]
-            assert block.locator("button[data-md-type=copy]").count() == 1  # copy button
+            copy = block.locator("button[data-md-type=copy]")
+            assert copy.count() == 1  # the copy button
             sections += 1
         assert page.locator("article .doc-contents blockquote").count() == 0, path
         assert errors == []
@@ -212,12 +211,13 @@ def test_api_index_lists_every_public_name(browser, base_url):
         text = (ROOT / "docs" / "api" / doc).read_text()
         for name in module.__all__:
             link = page.locator(f"article table a[href*='#{module_name}.{name}']")
-            if name == "cost":
-                link = page.locator("article table a[href*='#keras_nin.theory.cost.cost']")
+            if name == "cost":  # the function, not the module of the same name
+                anchor = "#keras_nin.theory.cost.cost"
+                link = page.locator(f"article table a[href*='{anchor}']")
             assert link.count() == 1, f"{name} missing from the API index"
-            assert f"::: {module_name}.{name}" in text, f"{doc} does not document {name}"
+            assert f"::: {module_name}.{name}" in text, f"{doc} lacks {name}"
             target = link.first.get_attribute("href")
-            other, errors_other = _new_page(browser)
+            other, _ = _new_page(browser)
             other.goto(f"{base_url}/api/{target}", wait_until="networkidle")
             anchor = target.split("#")[1]
             assert other.locator(f"[id='{anchor}']").count() == 1, target
@@ -303,14 +303,16 @@ def test_phone_width_nothing_scrolls_sideways(browser, base_url, path):
         for (const math of document.querySelectorAll('article .katex-display')) {
             const katex = math.querySelector('.katex');
             const box = katex.getBoundingClientRect();
-            if (box.right > window.innerWidth || math.scrollWidth > math.clientWidth + 1)
+            const overflows = math.scrollWidth > math.clientWidth + 1;
+            if (box.right > window.innerWidth || overflows)
                 wide.push('math: ' + math.textContent.slice(0, 40));
         }
         for (const code of document.querySelectorAll('article pre > code')) {
             if (code.scrollWidth > code.clientWidth + 1)
                 wide.push('code: ' + code.textContent.slice(0, 40));
         }
-        for (const figure of document.querySelectorAll('article img, article .figure svg')) {
+        const figures = document.querySelectorAll('article img, article .figure svg');
+        for (const figure of figures) {
             if (figure.getBoundingClientRect().right > window.innerWidth + 1)
                 wide.push('figure');
         }
@@ -345,7 +347,8 @@ def test_dark_mode_figures_are_not_white_boxes(browser, base_url, path):
 
     page, errors = _new_page(browser, color_scheme="dark")
     page.goto(f"{base_url}/{path}", wait_until="networkidle")
-    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    scheme = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+    assert scheme == "slate"
     figures = page.locator("article img, article .figure svg")
     assert figures.count() >= 1, path
     for index in range(figures.count()):
@@ -393,9 +396,10 @@ def test_no_words_about_how_the_site_was_planned(site_dir):
         r"|\bthe lead\b|\bhelper\b"
     )
     for path in [".", *_pages(site_dir)]:
-        text = _article_text(site_dir, path) if path != "." else _article_text(site_dir, "")
+        text = _article_text(site_dir, "" if path == "." else path)
         found = words.search(text)
-        assert found is None, f"{path}: {text[max(0, found.start() - 60) : found.end() + 60]}"
+        context = "" if found is None else text[found.start() - 60 : found.end() + 60]
+        assert found is None, f"{path}: {context}"
 
 
 def test_outputs_say_where_they_come_from(site_dir):
@@ -415,7 +419,7 @@ def test_strided_1x1_is_explained_where_channels_shrink(site_dir):
 
 def test_the_xor_example_calls_the_sigmoid_layer_what_it_is(site_dir):
     text = _article_text(site_dir, "theory/nonlinearity")
-    assert "linear 1×1 layer" not in text
+    assert "linear 1×1 layer:" not in text and "one linear 1×1 layer" not in text
     assert "one 1×1 layer + sigmoid" in text
     assert "best line: 3 of 4 cases right" in text  # the 75% bound, executed
 

@@ -67,9 +67,7 @@ def tex_to_text(tex: str) -> str:
     text = re.sub(r"\\(left|right|[Bb]ig{1,2}[lr]?)\b\s*", "", text)
     text = text.replace("\\\\", " ").replace("&", " ")
     text = re.sub(r"\\[,;:! ]|\\q?quad\b", " ", text)
-    text = re.sub(
-        r"\\[A-Za-z]+", lambda m: SYMBOLS.get(m[0], m[0][1:]), text
-    )
+    text = re.sub(r"\\[A-Za-z]+", lambda m: SYMBOLS.get(m[0], m[0][1:]), text)
     return re.sub(r"\s+", " ", text).strip()
 
 
