@@ -250,7 +250,7 @@ def _search(page, query: str) -> list[tuple[str, str]]:
     [
         ("6x6x32", "theory/fully-connected/"),
         ("6×6×32", "theory/fully-connected/"),
-        ("28x28x192", "theory/shrinking-channels/"),
+        ("28x28x192", "theory/nonlinearity/"),
         ("GoogLeNet", "theory/bottlenecks/"),
         ("Inception", "theory/bottlenecks/"),
         ("MobileNetV2", "theory/bottlenecks/"),
