@@ -313,8 +313,12 @@ def test_phone_width_nothing_scrolls_sideways(browser, base_url, path):
         }
         const figures = document.querySelectorAll('article img, article .figure svg');
         for (const figure of figures) {
-            if (figure.getBoundingClientRect().right > window.innerWidth + 1)
-                wide.push('figure');
+            const box = figure.getBoundingClientRect();
+            if (box.right > window.innerWidth + 1) wide.push('figure');
+            // Legible: a drawn figure is not shrunk below 60% of its size.
+            const view = figure.viewBox && figure.viewBox.baseVal;
+            if (box.width > 0 && view && view.width && box.width / view.width < 0.6)
+                wide.push('figure shrunk to ' + (box.width / view.width).toFixed(2));
         }
         if (document.documentElement.scrollWidth > window.innerWidth)
             wide.push('page ' + document.documentElement.scrollWidth);
@@ -349,7 +353,7 @@ def test_dark_mode_figures_are_not_white_boxes(browser, base_url, path):
     page.goto(f"{base_url}/{path}", wait_until="networkidle")
     scheme = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
     assert scheme == "slate"
-    figures = page.locator("article img, article .figure svg")
+    figures = page.locator("article img:visible, article .figure svg:visible")
     assert figures.count() >= 1, path
     for index in range(figures.count()):
         figure = figures.nth(index)
