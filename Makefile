@@ -10,9 +10,24 @@ DOCS_ADDR ?= 127.0.0.1:8000
 # Two workers, a test module each at a time (module fixtures stay in one worker).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-# Quiet TensorFlow's C++ start-up banners; errors still print.
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+# The exact versions the checks run on (pip's -c; the published extras in
+# pyproject.toml carry lower bounds only).
+CONSTRAINTS := constraints/dev.txt
+PIP_INSTALL = $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS)
+
+# TensorFlow's C++ log: level 3 keeps only fatal errors. Level 2 still prints
+# "failed call to cuInit" on every machine without a GPU (CUDA_VISIBLE_DEVICES
+# does not prevent it); TensorFlow's real errors reach Python as exceptions.
+export TF_CPP_MIN_LOG_LEVEL ?= 3
 export NO_MKDOCS_2_WARNING ?= 1
+# The strict docs build prints each DeprecationWarning with a traceback; this one
+# comes from TensorFlow tensors under NumPy 2 (`np.array` on a tensor whose
+# `__array__` lacks `copy`), not from keras-nin. pytest ignores it too (pyproject.toml).
+DOCS_WARNINGS := default::DeprecationWarning,ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning
+# pytest, with Keras (and so TensorFlow, whose C++ start-up lines print before it
+# reads TF_CPP_MIN_LOG_LEVEL) imported before pytest captures output: those lines
+# then come first instead of after the summary.
+PYTEST := $(BIN)/python -c 'import sys, keras, pytest; sys.exit(pytest.main())'
 
 .PHONY: docs test lint build-docs browser tcmalloc vendor bench bench-quick digits clean
 
@@ -24,31 +39,33 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # One stamp per set of extras: re-installs when pyproject.toml changes.
-$(VENV)/.docs-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[tensorflow,docs]"
+$(VENV)/.docs-installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e ".[tensorflow,docs]"
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[all]"
+$(VENV)/.test-installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e ".[all]"
 	touch $@ $(VENV)/.docs-installed
 
 docs: $(VENV)/.docs-installed
-	SITE_URL=http://$(DOCS_ADDR)/ $(BIN)/mkdocs serve --dev-addr $(DOCS_ADDR)
+	SITE_URL=http://$(DOCS_ADDR)/ PYTHONWARNINGS="$(DOCS_WARNINGS)" \
+		$(BIN)/mkdocs serve --dev-addr $(DOCS_ADDR)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 build-docs: $(VENV)/.docs-installed
-	$(BIN)/mkdocs build --strict
+	PYTHONWARNINGS="$(DOCS_WARNINGS)" $(BIN)/mkdocs build --strict
 
 # The strict docs build runs first: it executes every snippet, and the page test
-# (in the TensorFlow run) opens the site it built.
+# (in the TensorFlow run) opens the site it built, in the Chromium `browser` chose.
 test: lint build-docs browser $(VENV)/.test-installed
 	@for backend in $(BACKENDS); do \
 		echo "=== pytest, KERAS_BACKEND=$$backend ==="; \
 		KERAS_NIN_SITE_DIR=$(CURDIR)/site KERAS_BACKEND=$$backend \
-			$(BIN)/python -m pytest $(PYTEST_ARGS) || exit 1; \
+		KERAS_NIN_CHROMIUM="$$(cat $(CHROMIUM_FILE))" \
+			$(PYTEST) $(PYTEST_ARGS) || exit 1; \
 	done
 
 # Benchmarks (not part of `make test`): one process per backend, then the report
@@ -81,14 +98,34 @@ digits: $(VENV)/.test-installed
 	KERAS_BACKEND=torch $(DIGITS)
 	KERAS_BACKEND=jax $(DIGITS) --publish docs/assets/digits
 
-# The page test drives Debian's Chromium; install it when it is missing.
 # `$(call apt_install,PACKAGE)`: install a Debian package (with sudo unless root).
 apt_install = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	apt-get install -y -qq $(1) >/dev/null
 
-browser:
-	@command -v chromium >/dev/null || { $(call apt_install,chromium); }
+# The page test (tests/test_site.py) drives a headless Chromium, the first found of:
+# Playwright's own (after `.venv/bin/python -m playwright install chromium`), the
+# system's `chromium` (on Debian/Ubuntu installed here with apt-get when missing).
+# Its path goes to $(CHROMIUM_FILE), read into KERAS_NIN_CHROMIUM by `test`.
+CHROMIUM_FILE := $(VENV)/chromium-path
+PLAYWRIGHT_CHROMIUM := from playwright.sync_api import sync_playwright as s; \
+	p = s().start(); print(p.chromium.executable_path); p.stop()
+
+browser: $(VENV)/.test-installed
+	@path=$$($(BIN)/python -c '$(PLAYWRIGHT_CHROMIUM)' 2>/dev/null); \
+	if [ -n "$$path" ] && [ -x "$$path" ]; then :; \
+	elif path=$$(command -v chromium); then :; \
+	elif command -v apt-get >/dev/null && { $(call apt_install,chromium); } && \
+		path=$$(command -v chromium); then :; \
+	else \
+		echo "make: no Chromium for the page test (tests/test_site.py). Either" >&2; \
+		echo "  $(BIN)/python -m playwright install chromium   (Playwright's own), or" >&2; \
+		echo "  install the system's: sudo apt-get install chromium   (Debian/Ubuntu)" >&2; \
+		echo "then run make test again." >&2; \
+		exit 1; \
+	fi; \
+	echo "Chromium for the page test: $$path"; \
+	echo "$$path" > $(CHROMIUM_FILE)
 
 tcmalloc:
 	@ldconfig -p | grep -q libtcmalloc_minimal.so.4 || \

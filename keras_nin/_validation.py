@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 from keras import activations
 
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -110,6 +111,16 @@ def check_rate(name: str, value: object) -> float:
     return value
 
 
+def from_array(value: object) -> object:
+    """A 0-D or 1-D NumPy array as Keras reads it: its item, or its list.
+
+    `keras.layers.Conv2D(8, np.array([3, 3]))` works; so must ours.
+    """
+    if isinstance(value, np.ndarray) and value.ndim <= 1:
+        return value.tolist()
+    return value
+
+
 def check_int_or_tuple(name: str, value: object) -> int | tuple[int, ...]:
     """Return a kernel size or stride: a positive int or a tuple of them.
 
@@ -121,6 +132,7 @@ def check_int_or_tuple(name: str, value: object) -> int | tuple[int, ...]:
         ValueError: if an entry is zero or negative, or the sequence is empty.
     """
     expected = "a strictly positive integer or a tuple of them"
+    value = from_array(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         if value <= 0:
             raise ValueError(_invalid(name, value, expected))
@@ -188,3 +200,23 @@ def check_norm_epsilon(value: object) -> float:
     if not value > 0:
         raise ValueError(_invalid("norm_epsilon", value, "a positive number"))
     return value
+
+
+def get_channel_activation(name: str, value: object) -> Any:
+    """`get_activation` for a layer's output, which must keep its channels.
+
+    Raises:
+        ValueError: for `glu`, which halves the channel axis (the layer's
+            output shape would no longer be what it declares).
+    """
+    activation = get_activation(name, value)
+    if activation is getattr(keras.activations, "glu", None):
+        raise ValueError(
+            _invalid(
+                name,
+                value,
+                "an activation that keeps the channel count (glu halves it: "
+                "use twice the filters and apply keras.activations.glu after)",
+            )
+        )
+    return activation

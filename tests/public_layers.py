@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+import keras_nin
 from keras_nin.layers import (
     Bottleneck,
     FireModule,
@@ -38,6 +39,10 @@ class LayerCase:
 
     cls: type[keras.layers.Layer]
     kwargs: dict
+    # Weight counts by hand (kernels, biases, norm parameters and statistics):
+    # the oracle of the conformance suite.
+    trainable: int
+    non_trainable: int = 0
     channels: int = 4
 
     @property
@@ -63,11 +68,16 @@ class LayerCase:
 # Every sublayer kind is exercised: norms (batch, layer, group), strides,
 # grouped and depthwise convolutions, projection shortcuts, pooling branches.
 LAYERS: tuple[LayerCase, ...] = (
-    LayerCase(Pointwise, {"filters": 5, "bias_initializer": "random_normal"}),
+    # kernel, bias
+    LayerCase(Pointwise, {"filters": 5, "bias_initializer": "random_normal"}, 2),
     LayerCase(
-        NiNBlock, {"filters": 6, "kernel_size": 3, "mlp_filters": (5, 3), "strides": 2}
+        NiNBlock,
+        {"filters": 6, "kernel_size": 3, "mlp_filters": (5, 3), "strides": 2},
+        6,  # conv, mlp_1, mlp_2: kernel and bias each
     ),
-    LayerCase(Bottleneck, {"filters": 8, "strides": 2, "groups": 2}),
+    # reduce, conv, expand, projection: a kernel and a batch norm's gamma and
+    # beta each (trainable), moving mean and variance (not)
+    LayerCase(Bottleneck, {"filters": 8, "strides": 2, "groups": 2}, 12, 8),
     LayerCase(
         InceptionBlock,
         {
@@ -79,13 +89,19 @@ LAYERS: tuple[LayerCase, ...] = (
             "reduce5x5": 2,
             "normalization": "group",
         },
+        18,  # 6 convolutions: a kernel and a group norm's gamma and beta each
     ),
-    LayerCase(InvertedResidual, {"filters": 4, "expansion": 2}),
-    LayerCase(FireModule, {"squeeze": 2, "expand1x1": 3, "expand3x3": 3}),
-    LayerCase(SqueezeExcite, {"ratio": 0.5, "normalization": "layer"}),
+    # expand, depthwise, project: kernel, gamma, beta; moving mean and variance
+    LayerCase(InvertedResidual, {"filters": 4, "expansion": 2}, 9, 6),
+    LayerCase(FireModule, {"squeeze": 2, "expand1x1": 3, "expand3x3": 3}, 6),
+    # reduce kernel, layer norm gamma and beta, expand kernel and bias
+    LayerCase(SqueezeExcite, {"ratio": 0.5, "normalization": "layer"}, 5),
 )
 
 BY_NAME = {case.name: case for case in LAYERS}
+# The public channel layers: every name of `keras_nin.layers` but the base
+# and DropPath (no channels, no data format: tests/test_drop_path.py).
+LAYER_NAMES = sorted(set(keras_nin.layers.__all__) - {"Block", "DropPath"})
 # One input feeds every layer in `all_layers_model`.
 assert len({case.channels for case in LAYERS}) == 1
 
@@ -115,14 +131,16 @@ def layer_model(case: LayerCase, rank: int = 4, data_format="channels_last"):
     return keras.Model(inputs, case.make(data_format)(inputs), name=case.name)
 
 
-def all_layers_model(rank: int = 4, data_format="channels_last") -> keras.Model:
+def all_layers_model(
+    rank: int = 4, data_format="channels_last", **overrides
+) -> keras.Model:
     """One model with every registered layer applied to the same input.
 
     One output per entry of `LAYERS`, in order. JAX compiles per function and
     shape, so one model for all layers costs one compilation instead of seven.
     """
     inputs = keras.Input(LAYERS[0].input_shape(rank, data_format)[1:])
-    outputs = [case.make(data_format)(inputs) for case in LAYERS]
+    outputs = [case.make(data_format, **overrides)(inputs) for case in LAYERS]
     return keras.Model(inputs, outputs, name="all_layers")
 
 

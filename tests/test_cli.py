@@ -66,6 +66,17 @@ def test_markdown(capsys):
         (["cost", "--input", "28x28x3", "--conv", "5x5x5:4"], "3-d kernel"),
         (["cost", "--input", "3", "--conv", "1:4"], "2 to 4 sizes"),
         (["cost", "--input", "28x28x3", "--conv", "5:4", "--bottleneck", "0"], "--b"),
+        (
+            ["cost", "--input", "28x28x3", "--conv", "5x5:32x64"],
+            "argument --conv: expected KERNELxKERNEL:FILTERS, one number of filters",
+        ),
+        (["cost", "--input", "28x28x3", "--conv", "5x5:32:64"], "--conv"),
+        (
+            ["cost", "--input", "28x28x3", "--conv", "5:4", "--bottleneck", "16x16"],
+            "argument --bottleneck: expected one positive number of channels, "
+            "e.g. 16; got '16x16'",
+        ),
+        (["cost", "--input", "28x28x3", "--conv", "5:4", "--bottleneck", "x"], "--b"),
         (["cost", "--conv", "5:4"], "--input"),
         ([], "command"),
     ],
@@ -74,7 +85,63 @@ def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
+    # No internal names: argparse says "invalid _positive value" when a type
+    # function raises anything but ArgumentTypeError.
+    assert "invalid" not in err
+    assert not any(name in err for name in ("_positive", "_channels", "_conv"))
+
+
+def test_a_wider_bottleneck_says_more_not_fewer(capsys):
+    """512 channels on a 192-channel input: 3.31 times more, not "0.30× fewer"."""
+    out = run(
+        capsys,
+        "cost",
+        "--input",
+        "28x28x192",
+        "--conv",
+        "5x5:32",
+        "--bottleneck",
+        "512",
+    )
+    naive = 28 * 28 * 5 * 5 * 192 * 32
+    wider = 28 * 28 * 192 * 512 + 28 * 28 * 5 * 5 * 512 * 32
+    assert f"{wider / naive:.2f}" == "3.31"
+    assert (
+        f"The bottleneck needs 3.31× more multiplies ({wider:,} instead of {naive:,})"
+        in out
+    )
+    assert "fewer multiplies" not in out and "0.30" not in out
+    assert "--bottleneck 512 is not a reduction: the input has 192 channels" in out
+
+
+def test_a_bottleneck_as_wide_as_the_input_is_flagged(capsys):
+    out = run(
+        capsys, "cost", "--input", "8x8x16", "--conv", "3:4", "--bottleneck", "16"
+    )
+    assert "--bottleneck 16 is not a reduction: the input has 16 channels" in out
+
+
+def test_any_size_answers_without_allocating_weights(capsys):
+    """107 billion weights (430 GB in float32) for the 5×5 convolution: counted
+    from shapes. Allocating them would fail with an out-of-memory error."""
+    channels = 65_536
+    out = run(
+        capsys,
+        "cost",
+        "--input",
+        f"28x28x{channels}",
+        "--conv",
+        f"5x5:{channels}",
+        "--bottleneck",
+        "16",
+    )
+    assert f"{28 * 28 * 5 * 5 * channels * channels:,}" in out
+    assert f"{5 * 5 * channels * channels + channels:,}" in out  # params
+    reduced = 28 * 28 * channels * 16 + 28 * 28 * 5 * 5 * 16 * channels
+    assert f"{reduced:,}" in out
+    assert "fewer multiplies" in out
 
 
 def test_python_dash_m_entry_point():

@@ -18,7 +18,7 @@ from layer_checks import (
 )
 
 from keras_nin.layers import SqueezeExcite
-from keras_nin.layers._common import make_divisible
+from keras_nin.layers._channels import make_divisible
 from keras_nin.theory import cost
 
 
@@ -84,6 +84,8 @@ def test_numerics_match_numpy():
         (72, 0.25, 8, 24),  # MobileNetV3: 18 → 24 (16 would lose > 10%)
         (120, 0.25, 8, 32),  # MobileNetV3: 30 → 32
         (16, 0.25, 8, 8),  # at least the divisor
+        (5, 0.25, 1, 1),  # 1.25 rounds to 1: plain rounding, as documented
+        (9, 0.25, 1, 2),  # 2.25 rounds to 2
     ],
 )
 def test_reduced_width(channels, ratio, divisor, reduced):
@@ -95,11 +97,17 @@ def test_reduced_width(channels, ratio, divisor, reduced):
 
 
 @pytest.mark.parametrize(
-    ("value", "divisor", "expected"),
-    [(32, 8, 32), (20, 8, 24), (18, 8, 24), (30, 8, 32), (3, 8, 8), (2.5, 1, 3)],
+    ("channels", "round_limit", "reduced"), [(5, 0.9, 2), (5, 0.0, 1), (9, 0.9, 3)]
 )
-def test_make_divisible_is_torchvisions_rule(value, divisor, expected):
-    assert make_divisible(value, divisor) == expected
+def test_round_limit_is_a_named_knob(channels, round_limit, reduced):
+    """MobileNet's 0.9 rule on request; keras-nin 0.1.0's files load with it."""
+    block = SqueezeExcite(0.25, round_limit=round_limit)
+    block.build((None, 4, 4, channels))
+    assert block.reduced_filters == reduced
+    legacy = {k: v for k, v in block.get_config().items() if k != "round_limit"}
+    reloaded = SqueezeExcite.from_config(legacy)
+    reloaded.build((None, 4, 4, channels))
+    assert reloaded.reduced_filters == make_divisible(channels * 0.25, 1, 0.9)
 
 
 def test_the_two_steps_are_1x1_layers_on_one_position():

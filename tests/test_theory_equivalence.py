@@ -261,3 +261,26 @@ def test_reshaping_bad_arguments(call, text):
     with pytest.raises(ValueError) as info:
         call()
     assert text in str(info.value)
+
+
+@pytest.mark.parametrize("integer", [np.int64, np.int32, np.uint8])
+def test_numpy_integers_are_sizes_like_python_ints(integer):
+    """Layers accept NumPy integers; so do the equivalence helpers."""
+    x = np.arange(2 * 3 * 4 * 5, dtype="float32").reshape(2, 3, 4, 5)
+    matrix = as_positions(x, "channels_last")
+    back = from_positions(matrix, (integer(3), integer(4)), "channels_last")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(back), x)
+
+    dense = keras.layers.Dense(3)
+    dense.build((None, 5))
+    pointwise = from_dense(dense, rank=integer(2), data_format="channels_last")
+    y = keras.ops.convert_to_numpy(pointwise(x))
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in dense.weights)
+    expected = x @ kernel + bias
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [np.float64(3.0), np.bool_(True), True, "3"])
+def test_non_integer_sizes_are_still_refused(size):
+    with pytest.raises(ValueError, match="`spatial_shape`"):
+        from_positions(np.zeros((12, 5)), (size, 4))

@@ -9,29 +9,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import keras
-from keras import activations, ops
-
-from keras_nin.layers._common import (
-    Block,
+from keras_nin._validation import (
     channel_axis,
     check_choice,
-    check_input_shape,
     check_int_or_tuple,
     check_positive_int,
+    check_rate,
     check_real,
-    conv_output_shape,
-    expand_to_rank,
-    get_activation,
-    register_serializable,
-    round_channels,
-    serialize_weight_arguments,
-    spatial_conv,
-    standardize_data_format,
-    subsample,
-    weight_arguments,
 )
-from keras_nin.layers.pointwise import Pointwise
+from keras_nin.layers._block import Block
+from keras_nin.layers._channels import (
+    check_input_shape,
+    conv_output_shape,
+    round_channels,
+    subsample,
+)
+from keras_nin.layers._registry import register_serializable
 
 SHORTCUTS = ("auto", "projection", "identity")
 
@@ -83,29 +76,15 @@ class Bottleneck(Block):
             norm over the channel axis after each convolution. `"group"` uses
             the largest divisor of the channel count that is at most 32 as the
             number of groups.
-        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
-            moving mean and variance (Keras's default, 0.99; PyTorch's
-            `momentum=0.1` is 0.9 here). Ignored by the other norms.
-        norm_epsilon: float > 0, added to the variance by every norm
-            (Keras's default, 1e-3; PyTorch's is 1e-5).
-        activation: activation function or its name. `None` means linear.
         shortcut: `"auto"`, `"projection"` or `"identity"`.
-        kernel_initializer: initializer for every convolution's kernel.
-        bias_initializer: initializer for every convolution's bias.
-        kernel_regularizer: optional regularizer for every kernel.
-        bias_regularizer: optional regularizer for every bias.
-        kernel_constraint: optional constraint for every kernel.
-        bias_constraint: optional constraint for every bias.
-        data_format: `"channels_last"` or `"channels_first"`. Defaults to
-            `keras.config.image_data_format()`.
-        **kwargs: base layer arguments, such as `name`, `dtype` and
-            `activity_regularizer` (on the block's output).
+        drop_path_rate: float in `[0, 1)`, stochastic depth: in training,
+            the probability of dropping a sample's residual branch (the
+            survivors scaled by `1 / (1 - rate)`; see `DropPath`).
+        **kwargs: `activation` (default `"relu"`) and the other arguments
+            every block shares, listed by `Block`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The input shape with `filters` channels and each spatial size `n`
@@ -114,12 +93,9 @@ class Bottleneck(Block):
     Raises:
         ValueError: for non-positive `filters`, `strides`, `kernel_size`,
             `groups` or `bottleneck_ratio`; `groups` that do not divide the
-            inner width; an unknown `shortcut`, `normalization` or
-            `data_format`; and, on build, `shortcut="identity"` on an input
-            whose shape differs from the output's, a tuple argument whose
-            length is not the input's spatial rank, an unknown channel
-            dimension or an input rank other than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+            inner width; an unknown `shortcut`; on build, `shortcut="identity"`
+            on an input whose shape differs from the output's; and the errors
+            every block raises (`Block`).
 
     Examples:
         >>> import numpy as np
@@ -137,6 +113,16 @@ class Bottleneck(Block):
         ('reduce', 'conv', 'expand', 'projection')
     """
 
+    config_arguments = (
+        "filters",
+        "strides",
+        "bottleneck_ratio",
+        "kernel_size",
+        "groups",
+        "shortcut",
+        "drop_path_rate",
+    )
+
     def __init__(
         self,
         filters: int,
@@ -145,21 +131,12 @@ class Bottleneck(Block):
         bottleneck_ratio: float = 0.25,
         kernel_size: int | Sequence[int] = 3,
         groups: int = 1,
-        normalization: str | None = "batch",
-        norm_momentum: float = 0.99,
-        norm_epsilon: float = 1e-3,
-        activation: str | Any | None = "relu",
         shortcut: str = "auto",
-        kernel_initializer: str | Any = "glorot_uniform",
-        bias_initializer: str | Any = "zeros",
-        kernel_regularizer: str | Any | None = None,
-        bias_regularizer: str | Any | None = None,
-        kernel_constraint: str | Any | None = None,
-        bias_constraint: str | Any | None = None,
-        data_format: str | None = None,
+        drop_path_rate: float = 0.0,
+        normalization: str | None = "batch",
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(normalization=normalization, **kwargs)
         self.filters = check_positive_int("filters", filters)
         self.strides = check_int_or_tuple("strides", strides)
         self.bottleneck_ratio = check_real("bottleneck_ratio", bottleneck_ratio)
@@ -178,19 +155,8 @@ class Bottleneck(Block):
                 f"inner width round(filters * bottleneck_ratio) = "
                 f"{self.inner_filters}. Received: groups={groups}."
             )
-        self._set_normalization(normalization, norm_momentum, norm_epsilon)
-        self.activation = get_activation("activation", activation)
         self.shortcut = check_choice("shortcut", shortcut, SHORTCUTS)
-        self.weight_arguments = weight_arguments(
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-        )
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = keras.layers.InputSpec(min_ndim=3, max_ndim=5)
+        self.drop_path_rate = check_rate("drop_path_rate", drop_path_rate)
 
     def _resolve(
         self, input_shape: Sequence[int | None]
@@ -199,9 +165,7 @@ class Bottleneck(Block):
         input_channels = check_input_shape(
             type(self).__name__, input_shape, self.data_format
         )
-        spatial_rank = len(input_shape) - 2
-        kernel_size = expand_to_rank("kernel_size", self.kernel_size, spatial_rank)
-        strides = expand_to_rank("strides", self.strides, spatial_rank)
+        kernel_size, strides = self._kernel_and_strides(input_shape)
         shapes_match = input_channels == self.filters and set(strides) == {1}
         if self.shortcut == "identity" and not shapes_match:
             raise ValueError(
@@ -217,81 +181,45 @@ class Bottleneck(Block):
     def build(self, input_shape: Sequence[int | None]) -> None:
         kernel_size, strides, project = self._resolve(input_shape)
         self._pin_input_spec(input_shape)
-        axis = channel_axis(self.data_format)
         self._strides = strides
-        inner = self._conv_arguments()
-        shape = tuple(input_shape)
-        shape = self._conv_unit(
-            "reduce", Pointwise(self.inner_filters, name="reduce", **inner), shape
-        )
-        middle = spatial_conv(
-            len(kernel_size),
+        shape = self._pointwise_unit("reduce", self.inner_filters, input_shape)
+        shape = self._spatial_unit(
+            "conv",
             self.inner_filters,
             kernel_size,
+            shape,
             strides=strides,
             padding="same",
             groups=self.groups,
-            name="conv",
-            **inner,
         )
-        shape = self._conv_unit("conv", middle, shape)
-        self._conv_unit(
-            "expand", Pointwise(self.filters, name="expand", **inner), shape
-        )
+        shape = self._pointwise_unit("expand", self.filters, shape)
+        self._add_drop_path(self.drop_path_rate, shape)
+        self.projection = self.projection_norm = None
         if project:
+            # The projection sees every `strides`-th position of the input.
+            channels = input_shape[channel_axis(self.data_format)]
             shortcut_shape = conv_output_shape(
                 input_shape,
-                input_shape[axis],
+                channels,
                 (1,) * len(strides),
                 strides,
                 "same",
                 self.data_format,
             )
-            self._conv_unit(
-                "projection",
-                Pointwise(self.filters, name="projection", **inner),
-                shortcut_shape,
-            )
-        else:
-            self.projection = None
-            self.projection_norm = None
+            self._pointwise_unit("projection", self.filters, shortcut_shape)
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
-        outputs = self._norm_act(self.reduce(inputs), "reduce", training, True)
-        outputs = self._norm_act(self.conv(outputs), "conv", training, True)
-        outputs = self._norm_act(self.expand(outputs), "expand", training, False)
-        if self.projection is None:
-            shortcut = inputs
-        else:
-            shortcut = self.projection(
-                subsample(inputs, self._strides, self.data_format)
-            )
-            shortcut = self._norm_act(shortcut, "projection", training, False)
-        # Two full tensors: no bias-layout guess on any backend.
-        return self.activation(ops.add(outputs, shortcut))
+        outputs = self._unit("reduce", inputs, training)
+        outputs = self._unit("conv", outputs, training)
+        outputs = self._unit("expand", outputs, training, activate=False)
+        shortcut = inputs
+        if self.projection is not None:
+            strided = subsample(inputs, self._strides, self.data_format)
+            shortcut = self._unit("projection", strided, training, activate=False)
+        return self._activate(self._residual(outputs, shortcut, training))
 
     def compute_output_shape(
         self, input_shape: Sequence[int | None]
     ) -> tuple[int | None, ...]:
-        kernel_size, strides, _ = self._resolve(input_shape)
-        return conv_output_shape(
-            input_shape, self.filters, kernel_size, strides, "same", self.data_format
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "strides": self.strides,
-                "bottleneck_ratio": self.bottleneck_ratio,
-                "kernel_size": self.kernel_size,
-                "groups": self.groups,
-                **self._normalization_config(),
-                "activation": activations.serialize(self.activation),
-                "shortcut": self.shortcut,
-                **serialize_weight_arguments(self.weight_arguments),
-                "data_format": self.data_format,
-            }
-        )
-        return config
+        self._resolve(input_shape)  # our error for an impossible identity
+        return self._strided_output_shape(input_shape, self.filters)

@@ -10,22 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import keras
-from keras import activations, ops
+from keras import ops
 
-from keras_nin.layers._common import (
-    Block,
-    channel_axis,
-    check_input_shape,
-    check_positive_int,
-    get_activation,
-    register_serializable,
-    serialize_weight_arguments,
-    spatial_conv,
-    standardize_data_format,
-    weight_arguments,
-)
-from keras_nin.layers.pointwise import Pointwise
+from keras_nin._validation import channel_axis, check_positive_int
+from keras_nin.layers._block import Block
+from keras_nin.layers._channels import check_input_shape
+from keras_nin.layers._registry import register_serializable
 
 
 @register_serializable
@@ -53,42 +43,19 @@ class FireModule(Block):
         squeeze: int, the output channels of the 1×1 squeeze layer.
         expand1x1: int, the output channels of the 1×1 expand layer.
         expand3x3: int, the output channels of the 3×3 expand layer.
-        normalization: `None` (default: the paper has none, so every
-            convolution has a bias), `"batch"`, `"layer"` or `"group"`: a norm
-            over the channel axis after every convolution, before its
-            activation; the convolutions then have no bias.
-        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
-            moving mean and variance (Keras's default, 0.99; PyTorch's
-            `momentum=0.1` is 0.9 here). Ignored by the other norms.
-        norm_epsilon: float > 0, added to the variance by every norm
-            (Keras's default, 1e-3; PyTorch's is 1e-5).
-        activation: activation function or its name, applied after every
-            convolution. Defaults to `"relu"`; `None` means linear.
-        kernel_initializer: initializer for every convolution's kernel.
-        bias_initializer: initializer for every convolution's bias.
-        kernel_regularizer: optional regularizer for every kernel.
-        bias_regularizer: optional regularizer for every bias.
-        kernel_constraint: optional constraint for every kernel.
-        bias_constraint: optional constraint for every bias.
-        data_format: `"channels_last"` or `"channels_first"`. Defaults to
-            `keras.config.image_data_format()`.
-        **kwargs: base layer arguments, such as `name`, `dtype` and
-            `activity_regularizer` (on the block's output).
+        **kwargs: `normalization` (default `None`: the paper has none, so
+            every convolution has a bias), `activation` (default `"relu"`)
+            and the other arguments every block shares, listed by `Block`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The input shape with `expand1x1 + expand3x3` channels.
 
     Raises:
-        ValueError: for non-positive `squeeze`, `expand1x1` or `expand3x3`; an
-            unknown `normalization` or `data_format`; and, on build, an
-            unknown channel dimension or an input rank other than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+        ValueError: for non-positive `squeeze`, `expand1x1` or `expand3x3`,
+            and the errors every block raises (`Block`).
 
     Examples:
         >>> import keras
@@ -103,66 +70,38 @@ class FireModule(Block):
     """
 
     default_name = "fire"
+    config_arguments = ("squeeze", "expand1x1", "expand3x3")
+    config_attributes = {  # noqa: RUF012
+        "squeeze": "squeeze_filters",
+        "expand1x1": "expand1x1_filters",
+        "expand3x3": "expand3x3_filters",
+    }
 
     def __init__(
         self,
         squeeze: int,
         expand1x1: int,
         expand3x3: int,
-        *,
-        normalization: str | None = None,
-        norm_momentum: float = 0.99,
-        norm_epsilon: float = 1e-3,
-        activation: str | Any | None = "relu",
-        kernel_initializer: str | Any = "glorot_uniform",
-        bias_initializer: str | Any = "zeros",
-        kernel_regularizer: str | Any | None = None,
-        bias_regularizer: str | Any | None = None,
-        kernel_constraint: str | Any | None = None,
-        bias_constraint: str | Any | None = None,
-        data_format: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.squeeze_filters = check_positive_int("squeeze", squeeze)
         self.expand1x1_filters = check_positive_int("expand1x1", expand1x1)
         self.expand3x3_filters = check_positive_int("expand3x3", expand3x3)
-        self._set_normalization(normalization, norm_momentum, norm_epsilon)
-        self.activation = get_activation("activation", activation)
-        self.weight_arguments = weight_arguments(
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-        )
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = keras.layers.InputSpec(min_ndim=3, max_ndim=5)
 
     def build(self, input_shape: Sequence[int | None]) -> None:
         check_input_shape(type(self).__name__, input_shape, self.data_format)
         self._pin_input_spec(input_shape)
-        arguments = self._conv_arguments()
-        squeeze = Pointwise(self.squeeze_filters, name="squeeze", **arguments)
-        shape = self._conv_unit("squeeze", squeeze, tuple(input_shape))
-        expand1x1 = Pointwise(self.expand1x1_filters, name="expand1x1", **arguments)
-        self._conv_unit("expand1x1", expand1x1, shape)
-        expand3x3 = spatial_conv(
-            len(shape) - 2,
-            self.expand3x3_filters,
-            3,
-            padding="same",
-            name="expand3x3",
-            **arguments,
+        shape = self._pointwise_unit("squeeze", self.squeeze_filters, input_shape)
+        self._pointwise_unit("expand1x1", self.expand1x1_filters, shape)
+        self._spatial_unit(
+            "expand3x3", self.expand3x3_filters, 3, shape, padding="same"
         )
-        self._conv_unit("expand3x3", expand3x3, shape)
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
-        squeezed = self._norm_act(self.squeeze(inputs), "squeeze", training)
+        squeezed = self._unit("squeeze", inputs, training)
         branches = [
-            self._norm_act(getattr(self, name)(squeezed), name, training)
-            for name in ("expand1x1", "expand3x3")
+            self._unit(name, squeezed, training) for name in ("expand1x1", "expand3x3")
         ]
         return ops.concatenate(branches, axis=channel_axis(self.data_format))
 
@@ -175,18 +114,3 @@ class FireModule(Block):
             self.expand1x1_filters + self.expand3x3_filters
         )
         return tuple(output_shape)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "squeeze": self.squeeze_filters,
-                "expand1x1": self.expand1x1_filters,
-                "expand3x3": self.expand3x3_filters,
-                **self._normalization_config(),
-                "activation": activations.serialize(self.activation),
-                **serialize_weight_arguments(self.weight_arguments),
-                "data_format": self.data_format,
-            }
-        )
-        return config

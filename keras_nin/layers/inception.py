@@ -10,21 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
-from keras import activations, ops
+from keras import ops
 
-from keras_nin.layers._common import (
-    Block,
-    channel_axis,
-    check_input_shape,
-    check_positive_int,
-    get_activation,
-    register_serializable,
-    serialize_weight_arguments,
-    spatial_conv,
-    standardize_data_format,
-    weight_arguments,
-)
-from keras_nin.layers.pointwise import Pointwise
+from keras_nin._validation import channel_axis, check_positive_int
+from keras_nin.layers._block import Block
+from keras_nin.layers._channels import check_input_shape
+from keras_nin.layers._registry import register_serializable
 
 _MAX_POOLINGS = {
     1: keras.layers.MaxPooling1D,
@@ -81,43 +72,21 @@ class InceptionBlock(Block):
             3×3 convolution; `None` for none.
         reduce5x5: int or `None`, the channels of the 1×1 reduce before the
             5×5 convolution; `None` for none.
-        normalization: `None` (default, as in the paper: every convolution
-            has a bias), `"batch"` (torchvision's GoogLeNet), `"layer"` or
-            `"group"`: a norm over the channel axis after every convolution,
-            before its activation; the convolutions then have no bias.
-        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
-            moving mean and variance (Keras's default, 0.99; PyTorch's
-            `momentum=0.1` is 0.9 here). Ignored by the other norms.
-        norm_epsilon: float > 0, added to the variance by every norm
-            (Keras's default, 1e-3; PyTorch's is 1e-5).
-        activation: activation function or its name, applied after every
-            convolution. Defaults to `"relu"`; `None` means linear.
-        kernel_initializer: initializer for every convolution's kernel.
-        bias_initializer: initializer for every convolution's bias.
-        kernel_regularizer: optional regularizer for every kernel.
-        bias_regularizer: optional regularizer for every bias.
-        kernel_constraint: optional constraint for every kernel.
-        bias_constraint: optional constraint for every bias.
-        data_format: `"channels_last"` or `"channels_first"`. Defaults to
-            `keras.config.image_data_format()`.
-        **kwargs: base layer arguments, such as `name`, `dtype` and
-            `activity_regularizer` (on the block's output).
+        **kwargs: `normalization` (default `None`, as in the paper: every
+            convolution has a bias; `"batch"` is torchvision's GoogLeNet),
+            `activation` (default `"relu"`) and the other arguments every
+            block shares, listed by `Block`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The input shape with `branch1x1 + branch3x3 + branch5x5 + pool_proj`
         channels (`C_in` in place of `pool_proj` when it is `None`).
 
     Raises:
-        ValueError: for a non-positive channel count; an unknown
-            `normalization` or `data_format`; and, on build, an unknown
-            channel dimension or an input rank other than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+        ValueError: for a non-positive channel count, and the errors every
+            block raises (`Block`).
 
     Examples:
         >>> import keras
@@ -134,6 +103,16 @@ class InceptionBlock(Block):
     """
 
     default_name = "inception"
+    config_arguments = (
+        "branch1x1",
+        "branch3x3",
+        "branch5x5",
+        "pool_proj",
+        "reduce3x3",
+        "reduce5x5",
+    )
+    # The `*_filters` attributes leave `branch1x1` etc. to the sublayers.
+    config_attributes = {name: f"{name}_filters" for name in config_arguments}  # noqa: RUF012
 
     def __init__(
         self,
@@ -144,39 +123,15 @@ class InceptionBlock(Block):
         *,
         reduce3x3: int | None = None,
         reduce5x5: int | None = None,
-        normalization: str | None = None,
-        norm_momentum: float = 0.99,
-        norm_epsilon: float = 1e-3,
-        activation: str | Any | None = "relu",
-        kernel_initializer: str | Any = "glorot_uniform",
-        bias_initializer: str | Any = "zeros",
-        kernel_regularizer: str | Any | None = None,
-        bias_regularizer: str | Any | None = None,
-        kernel_constraint: str | Any | None = None,
-        bias_constraint: str | Any | None = None,
-        data_format: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        # The `*_filters` names leave `branch1x1` etc. to the sublayers.
         self.branch1x1_filters = check_positive_int("branch1x1", branch1x1)
         self.branch3x3_filters = check_positive_int("branch3x3", branch3x3)
         self.branch5x5_filters = check_positive_int("branch5x5", branch5x5)
         self.pool_proj_filters = _optional_width("pool_proj", pool_proj)
         self.reduce3x3_filters = _optional_width("reduce3x3", reduce3x3)
         self.reduce5x5_filters = _optional_width("reduce5x5", reduce5x5)
-        self._set_normalization(normalization, norm_momentum, norm_epsilon)
-        self.activation = get_activation("activation", activation)
-        self.weight_arguments = weight_arguments(
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-        )
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = keras.layers.InputSpec(min_ndim=3, max_ndim=5)
 
     def _branches(self) -> list[list[tuple[str, int | None, int]]]:
         """Each branch as its steps `(name, channels, kernel size)`.
@@ -201,13 +156,11 @@ class InceptionBlock(Block):
     def build(self, input_shape: Sequence[int | None]) -> None:
         check_input_shape(type(self).__name__, input_shape, self.data_format)
         self._pin_input_spec(input_shape)
-        spatial_rank = len(input_shape) - 2
-        arguments = self._conv_arguments()
         for branch in self._branches():
             shape = tuple(input_shape)
             for name, filters, kernel_size in branch:
                 if name == "pool":
-                    self.pool = _MAX_POOLINGS[spatial_rank](
+                    pool = _MAX_POOLINGS[len(shape) - 2](
                         3,
                         strides=1,
                         padding="same",
@@ -215,29 +168,23 @@ class InceptionBlock(Block):
                         name="pool",
                         dtype=self.dtype_policy,
                     )
-                    self.pool.build(shape)
-                    continue
-                if kernel_size == 1:
-                    conv = Pointwise(filters, name=name, **arguments)
+                    shape = self._add_sublayer("pool", pool, shape)
+                elif kernel_size == 1:
+                    shape = self._pointwise_unit(name, filters, shape)
                 else:
-                    conv = spatial_conv(
-                        spatial_rank,
-                        filters,
-                        kernel_size,
-                        padding="same",
-                        name=name,
-                        **arguments,
+                    shape = self._spatial_unit(
+                        name, filters, kernel_size, shape, padding="same"
                     )
-                shape = self._conv_unit(name, conv, shape)
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         outputs = []
         for branch in self._branches():
             branch_outputs = inputs
             for name, _, _ in branch:
-                branch_outputs = getattr(self, name)(branch_outputs)
-                if name != "pool":
-                    branch_outputs = self._norm_act(branch_outputs, name, training)
+                if name == "pool":
+                    branch_outputs = self.pool(branch_outputs)
+                else:
+                    branch_outputs = self._unit(name, branch_outputs, training)
             outputs.append(branch_outputs)
         return ops.concatenate(outputs, axis=channel_axis(self.data_format))
 
@@ -254,21 +201,3 @@ class InceptionBlock(Block):
             + (self.pool_proj_filters or channels)
         )
         return tuple(output_shape)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "branch1x1": self.branch1x1_filters,
-                "branch3x3": self.branch3x3_filters,
-                "branch5x5": self.branch5x5_filters,
-                "pool_proj": self.pool_proj_filters,
-                "reduce3x3": self.reduce3x3_filters,
-                "reduce5x5": self.reduce5x5_filters,
-                **self._normalization_config(),
-                "activation": activations.serialize(self.activation),
-                **serialize_weight_arguments(self.weight_arguments),
-                "data_format": self.data_format,
-            }
-        )
-        return config

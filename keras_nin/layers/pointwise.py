@@ -5,24 +5,29 @@ Lin, Chen & Yan, "Network In Network" (2013), https://arxiv.org/abs/1312.4400
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import keras
-from keras import activations, constraints, initializers, ops, regularizers
+from keras import activations, ops, regularizers
 
-from keras_nin.layers._common import (
+from keras_nin._validation import (
     channel_axis,
     check_choice,
-    check_input_shape,
     check_positive_int,
     check_real,
-    get_activation,
-    register_serializable,
-    round_channels,
+    get_channel_activation,
     standardize_data_format,
-    weight_arguments,
 )
+from keras_nin.layers._backend_fixes import add_channel_bias
+from keras_nin.layers._channels import (
+    apply_activation,
+    check_input_shape,
+    round_channels,
+)
+from keras_nin.layers._registry import register_serializable
+from keras_nin.layers._weights import serialize_weight_arguments, weight_arguments
 
 MODES = ("preserve", "reduce", "expand")
 
@@ -107,6 +112,12 @@ def output_channels(
                 f"Received: filters={filters}."
             )
         return input_channels
+    if ratio is not None and not math.isfinite(input_channels * ratio):
+        raise ValueError(
+            f"Invalid value for argument `ratio`. Expected a ratio whose output "
+            f"width {input_channels} × ratio is a finite channel count. "
+            f"Received: ratio={ratio}."
+        )
     resolved = filters if ratio is None else round_channels(input_channels * ratio)
     source = f"filters={filters}" if ratio is None else f"ratio={ratio}"
     if mode == "reduce" and not resolved < input_channels:
@@ -168,10 +179,9 @@ class Pointwise(keras.layers.Layer):
         **kwargs: base layer arguments, such as `name` and `dtype`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        A tensor of rank 3, 4 or 5, `(batch, *spatial, channels)` for
+        `"channels_last"` or `(batch, channels, *spatial)` for
+        `"channels_first"`; the channel dimension must be known.
 
     Output shape:
         The input shape with the channel dimension replaced by the resolved
@@ -228,9 +238,9 @@ class Pointwise(keras.layers.Layer):
         self.filters = filters
         self.mode = mode
         self.ratio = ratio
-        self.activation = get_activation("activation", activation)
+        self.activation = get_channel_activation("activation", activation)
         self.use_bias = bool(use_bias)
-        weights = weight_arguments(
+        self._weight_arguments = weight_arguments(
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,
             kernel_regularizer=kernel_regularizer,
@@ -238,7 +248,7 @@ class Pointwise(keras.layers.Layer):
             kernel_constraint=kernel_constraint,
             bias_constraint=bias_constraint,
         )
-        for name, value in weights.items():
+        for name, value in self._weight_arguments.items():
             setattr(self, name, value)
         self.data_format = standardize_data_format(data_format)
         self.input_spec = keras.layers.InputSpec(min_ndim=3, max_ndim=5)
@@ -283,7 +293,8 @@ class Pointwise(keras.layers.Layer):
             self.bias = None
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
-        if self._convolve_in_inference and not training:
+        # TensorFlow's convolution mishandles an empty batch (`_backend_fixes`).
+        if self._convolve_in_inference and not training and inputs.shape[0] != 0:
             # Same product as a 1×1 convolution: in inference XLA fuses bias
             # and activation into a convolution's output loop, not a matmul's
             # (measured up to 1.33× faster forward, see the Benchmarks page);
@@ -292,30 +303,27 @@ class Pointwise(keras.layers.Layer):
             outputs = ops.conv(inputs, kernel)
             if self.use_bias:
                 outputs = ops.add(outputs, self.bias)
-            return outputs if self.activation is None else self.activation(outputs)
+            return apply_activation(self.activation, outputs, self.data_format)
         # One matrix product over the channel axis, on a 2-D or 3-D view of the
         # input: TensorFlow's gradient of a broadcast N-D matmul is slower.
+        # The number of positions is spelled out, not -1: a reshape cannot
+        # infer -1 from an empty batch.
         shape = ops.shape(inputs)
         if self.data_format == "channels_last":
             # (positions, C_in) @ (C_in, C_out): the per-position dense layer.
-            positions = ops.reshape(inputs, (-1, shape[-1]))
+            positions = ops.reshape(inputs, (math.prod(shape[:-1]), shape[-1]))
             outputs = ops.matmul(positions, self.kernel)
             if self.use_bias:
                 outputs = ops.add(outputs, self.bias)
-            output_shape = (*shape[:-1], self.filters)
-        else:
-            # (C_out, C_in) @ (N, C_in, positions): no transpose of the input.
-            positions = ops.reshape(inputs, (shape[0], shape[1], -1))
-            outputs = ops.matmul(ops.transpose(self.kernel), positions)
-            if self.use_bias:
-                # Bias first: the TensorFlow backend's `ops.add(x, b)` treats a
-                # squeezable `b` as a bias and guesses channels_last whenever
-                # the last axis of `x` has `C_out` entries.
-                outputs = ops.add(ops.expand_dims(self.bias, -1), outputs)
-            output_shape = (shape[0], self.filters, *shape[2:])
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return ops.reshape(outputs, output_shape)
+            outputs = apply_activation(self.activation, outputs, self.data_format)
+            return ops.reshape(outputs, (*shape[:-1], self.filters))
+        # (C_out, C_in) @ (N, C_in, positions): no transpose of the input.
+        positions = ops.reshape(inputs, (shape[0], shape[1], math.prod(shape[2:])))
+        outputs = ops.matmul(ops.transpose(self.kernel), positions)
+        if self.use_bias:
+            outputs = add_channel_bias(outputs, self.bias, self.data_format)
+        outputs = apply_activation(self.activation, outputs, self.data_format)
+        return ops.reshape(outputs, (shape[0], self.filters, *shape[2:]))
 
     def compute_output_shape(
         self, input_shape: Sequence[int | None]
@@ -335,12 +343,7 @@ class Pointwise(keras.layers.Layer):
                 "ratio": self.ratio,
                 "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
+                **serialize_weight_arguments(self._weight_arguments),
                 "activity_regularizer": regularizers.serialize(
                     self.activity_regularizer
                 ),

@@ -9,22 +9,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import keras
 from keras import activations, ops
 
-from keras_nin.layers._common import (
-    Block,
-    check_input_shape,
+from keras_nin._validation import (
+    _invalid,
     check_positive_int,
     check_real,
-    get_activation,
-    make_divisible,
-    register_serializable,
-    serialize_weight_arguments,
-    standardize_data_format,
-    weight_arguments,
+    get_channel_activation,
 )
-from keras_nin.layers.pointwise import Pointwise
+from keras_nin.layers._block import Block
+from keras_nin.layers._channels import (
+    check_input_shape,
+    make_divisible,
+    spatial_axes,
+)
+from keras_nin.layers._registry import register_serializable
+
+# MobileNet's rounding: add one divisor when rounding down kept < 90%.
+MOBILENET_ROUND_LIMIT = 0.9
 
 
 @register_serializable
@@ -46,8 +48,10 @@ class SqueezeExcite(Block):
     connected layer applied at every position, and here there is one.
 
     The reduced width is `round(C * ratio)` (halves up, at least 1), as in
-    `Pointwise(mode="reduce", ratio=...)`; with `divisor > 1` it is rounded to
-    a multiple of `divisor` by `make_divisible` instead (MobileNetV3 uses
+    `Pointwise(mode="reduce", ratio=...)`: 5 channels at `ratio=0.25` give 1,
+    9 give 2. With `divisor > 1` it is rounded to a multiple of `divisor` by
+    MobileNet's rule instead (the nearest multiple, raised by one `divisor`
+    when that keeps less than `round_limit` of `C * ratio`; MobileNetV3 uses
     `ratio=0.25, divisor=8`). The paper's reduction ratio `r = 16` is
     `ratio=1/16`.
 
@@ -59,45 +63,32 @@ class SqueezeExcite(Block):
             channels. Defaults to 0.25 (MobileNetV3, EfficientNet).
         divisor: int, round the reduced width to a multiple of it. Defaults
             to 1 (plain rounding).
+        round_limit: float in `[0, 1)` or `None`: with `divisor > 1`, add one
+            `divisor` when rounding kept less than this fraction of
+            `C * ratio`. `None` (default) means 0.9 (MobileNet's rule) with
+            `divisor > 1` and 0 (plain rounding) with `divisor=1`. Files saved
+            by keras-nin 0.1.0, which applied 0.9 for every divisor, load
+            with 0.9.
         normalization: `None` (default, as in the paper), `"batch"`,
             `"layer"` or `"group"`: a norm after the reduce layer, before its
             activation (timm's `SEModule` option); the reduce layer then has
             no bias.
-        norm_momentum: float in `[0, 1)`, the momentum of batch norm's
-            moving mean and variance (Keras's default, 0.99; PyTorch's
-            `momentum=0.1` is 0.9 here). Ignored by the other norms.
-        norm_epsilon: float > 0, added to the variance by every norm
-            (Keras's default, 1e-3; PyTorch's is 1e-5).
-        activation: activation function or its name, after the reduce layer.
-            Defaults to `"relu"`.
         gate_activation: activation function or its name that turns the
             expand layer's output into the channel weights. Defaults to
             `"sigmoid"`; MobileNetV3 uses `"hard_sigmoid"`.
-        kernel_initializer: initializer for both 1×1 kernels.
-        bias_initializer: initializer for both biases.
-        kernel_regularizer: optional regularizer for both kernels.
-        bias_regularizer: optional regularizer for both biases.
-        kernel_constraint: optional constraint for both kernels.
-        bias_constraint: optional constraint for both biases.
-        data_format: `"channels_last"` or `"channels_first"`. Defaults to
-            `keras.config.image_data_format()`.
-        **kwargs: base layer arguments, such as `name`, `dtype` and
-            `activity_regularizer` (on the block's output).
+        **kwargs: `activation` (default `"relu"`) and the other arguments
+            every block shares, listed by `Block`.
 
     Input shape:
-        A tensor of rank 3, 4 or 5:
-        if `data_format="channels_last"`, `(batch, *spatial, channels)`;
-        if `data_format="channels_first"`, `(batch, channels, *spatial)`.
-        The channel dimension must be known.
+        Rank 3, 4 or 5, channels known, laid out as `Block` describes.
 
     Output shape:
         The input shape.
 
     Raises:
         ValueError: for a `ratio` outside `(0, 1]`, a non-positive `divisor`,
-            an unknown `normalization` or `data_format`; and, on build, an
-            unknown channel dimension or an input rank other than 3, 4 or 5.
-        TypeError: for arguments of the wrong type.
+            a `round_limit` outside `[0, 1)`, and the errors every block
+            raises (`Block`).
 
     Examples:
         >>> import keras
@@ -112,27 +103,19 @@ class SqueezeExcite(Block):
     """
 
     default_name = "squeeze_excite"
+    config_arguments = ("ratio", "divisor", "round_limit")
 
     def __init__(
         self,
         ratio: float = 0.25,
         *,
         divisor: int = 1,
-        normalization: str | None = None,
-        norm_momentum: float = 0.99,
-        norm_epsilon: float = 1e-3,
-        activation: str | Any | None = "relu",
+        round_limit: float | None = None,
         gate_activation: str | Any | None = "sigmoid",
-        kernel_initializer: str | Any = "glorot_uniform",
-        bias_initializer: str | Any = "zeros",
-        kernel_regularizer: str | Any | None = None,
-        bias_regularizer: str | Any | None = None,
-        kernel_constraint: str | Any | None = None,
-        bias_constraint: str | Any | None = None,
-        data_format: str | None = None,
+        normalization: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(normalization=normalization, **kwargs)
         self.ratio = check_real("ratio", ratio)
         if not 0 < self.ratio <= 1:
             raise ValueError(
@@ -140,44 +123,55 @@ class SqueezeExcite(Block):
                 f"input channels in (0, 1]. Received: ratio={ratio!r}."
             )
         self.divisor = check_positive_int("divisor", divisor)
-        self._set_normalization(normalization, norm_momentum, norm_epsilon)
-        self.activation = get_activation("activation", activation)
-        self.gate_activation = get_activation("gate_activation", gate_activation)
-        self.weight_arguments = weight_arguments(
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
+        if round_limit is not None:
+            round_limit = check_real("round_limit", round_limit)
+            if not 0 <= round_limit < 1:
+                raise ValueError(_invalid("round_limit", round_limit, "[0, 1)"))
+        self.round_limit = round_limit
+        self.gate_activation = get_channel_activation(
+            "gate_activation", gate_activation
         )
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = keras.layers.InputSpec(min_ndim=3, max_ndim=5)
         self.reduced_filters = None  # known once the input channels are
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SqueezeExcite:
+        # keras-nin 0.1.0 rounded with MobileNet's 0.9 rule for every divisor
+        # and stored no `round_limit`: its files keep their widths.
+        config = dict(config)
+        config.setdefault("round_limit", MOBILENET_ROUND_LIMIT)
+        return super().from_config(config)
+
+    def reduced_width(self, channels: int) -> int:
+        """The width of the reduce layer for an input of `channels` channels."""
+        round_limit = self.round_limit
+        if round_limit is None:
+            round_limit = MOBILENET_ROUND_LIMIT if self.divisor > 1 else 0.0
+        return make_divisible(channels * self.ratio, self.divisor, round_limit)
 
     def build(self, input_shape: Sequence[int | None]) -> None:
         channels = check_input_shape(type(self).__name__, input_shape, self.data_format)
         self._pin_input_spec(input_shape)
-        self.reduced_filters = make_divisible(channels * self.ratio, self.divisor)
-        rank = len(input_shape)
-        first = 1 if self.data_format == "channels_last" else 2
-        self._spatial_axes = tuple(range(first, first + rank - 2))
+        self.reduced_filters = self.reduced_width(channels)
+        self._spatial_axes = spatial_axes(len(input_shape), self.data_format)
         # The squeezed input: one position, the reduce layer's real input.
         pooled = tuple(
             1 if axis in self._spatial_axes else size
             for axis, size in enumerate(input_shape)
         )
-        arguments = self._conv_arguments()
-        reduce = Pointwise(self.reduced_filters, name="reduce", **arguments)
-        shape = self._conv_unit("reduce", reduce, pooled)
+        shape = self._pointwise_unit("reduce", self.reduced_filters, pooled)
         # The expand layer is followed by the gate, never by a norm.
-        arguments.update(use_bias=True, activation=self.gate_activation)
-        self.expand = Pointwise(channels, name="expand", **arguments)
-        self.expand.build(shape)
+        self._pointwise_unit(
+            "expand",
+            channels,
+            shape,
+            normalize=False,
+            activation=self.gate_activation,
+        )
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         pooled = ops.mean(inputs, axis=self._spatial_axes, keepdims=True)
-        scale = self.expand(self._norm_act(self.reduce(pooled), "reduce", training))
+        excited = self._unit("reduce", pooled, training)
+        scale = self._unit("expand", excited, training, activate=False)
         return ops.multiply(inputs, scale)
 
     def compute_output_shape(
@@ -188,15 +182,5 @@ class SqueezeExcite(Block):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "ratio": self.ratio,
-                "divisor": self.divisor,
-                **self._normalization_config(),
-                "activation": activations.serialize(self.activation),
-                "gate_activation": activations.serialize(self.gate_activation),
-                **serialize_weight_arguments(self.weight_arguments),
-                "data_format": self.data_format,
-            }
-        )
+        config["gate_activation"] = activations.serialize(self.gate_activation)
         return config

@@ -19,6 +19,7 @@ from keras import ops
 
 from keras_nin._validation import standardize_data_format
 from keras_nin.layers import Pointwise
+from keras_nin.theory.shapes import is_size
 
 # The Keras convolutions that `to_dense` accepts when their kernel is 1×…×1.
 _KERAS_CONVS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
@@ -79,7 +80,8 @@ def from_positions(
 
     Args:
         positions: tensor or array of shape `(N · prod(spatial_shape), C)`.
-        spatial_shape: the spatial sizes of one example, e.g. `(6, 6)`.
+        spatial_shape: the spatial sizes of one example, e.g. `(6, 6)`
+            (integers of any type, NumPy's too).
         data_format: layout of the result, `"channels_last"` or
             `"channels_first"`. Defaults to `keras.config.image_data_format()`.
 
@@ -114,13 +116,13 @@ def from_positions(
         )
     spatial_shape = tuple(spatial_shape)
     if not spatial_shape or any(
-        isinstance(size, bool) or not isinstance(size, int) or size <= 0
-        for size in spatial_shape
+        not is_size(size) or size <= 0 for size in spatial_shape
     ):
         raise ValueError(
             "Invalid value for argument `spatial_shape`. Expected one or more "
             f"positive integers, e.g. (6, 6). Received: spatial_shape={spatial_shape}."
         )
+    spatial_shape = tuple(int(size) for size in spatial_shape)
     rows, channels = ops.shape(positions)
     per_example = 1
     for size in spatial_shape:
@@ -149,30 +151,36 @@ def _check_per_position(conv: keras.Layer) -> None:
     """Raise unless `conv` is a plain 1×…×1, stride-1, ungrouped convolution."""
     where = f"Layer '{conv.name}' ({type(conv).__name__})"
     kernel_size = tuple(conv.kernel_size)
-    if any(size != 1 for size in kernel_size):
-        window = "×".join(str(size) for size in kernel_size)
-        raise ValueError(
-            f"{where} has kernel_size={kernel_size}: each output position mixes "
-            f"a {window} window of neighbouring input positions, so it is not a "
-            "fully connected layer applied to one position at a time. Only a "
-            "convolution with kernel size 1 is."
-        )
-    strides = tuple(conv.strides)
-    if any(stride != 1 for stride in strides):
-        raise ValueError(
-            f"{where} has strides={strides}: it skips input positions and "
-            "produces fewer output positions than input positions, so it is not "
-            "the same fully connected layer at *every* position. Only stride 1 is."
-        )
-    dilation = tuple(conv.dilation_rate)
-    if any(rate != 1 for rate in dilation):
-        raise ValueError(
-            f"{where} has dilation_rate={dilation}: dilation spreads a kernel's "
-            "taps over distant positions, which a per-position fully connected "
-            "layer never reads. (A 1×1 kernel has a single tap, so dilation "
-            "changes nothing there, but the equivalence is only claimed for the "
-            "plain convolution: rebuild the layer with dilation_rate=1.)"
-        )
+    window = "×".join(str(size) for size in kernel_size)
+    # (argument, value, why a value other than 1 is not per position)
+    checks = [
+        (
+            "kernel_size",
+            kernel_size,
+            f"each output position mixes a {window} window of neighbouring input "
+            "positions, so it is not a fully connected layer applied to one "
+            "position at a time. Only a convolution with kernel size 1 is.",
+        ),
+        (
+            "strides",
+            tuple(conv.strides),
+            "it skips input positions and produces fewer output positions than "
+            "input positions, so it is not the same fully connected layer at "
+            "*every* position. Only stride 1 is.",
+        ),
+        (
+            "dilation_rate",
+            tuple(conv.dilation_rate),
+            "dilation spreads a kernel's taps over distant positions, which a "
+            "per-position fully connected layer never reads. (A 1×1 kernel has "
+            "a single tap, so dilation changes nothing there, but the "
+            "equivalence is only claimed for the plain convolution: rebuild the "
+            "layer with dilation_rate=1.)",
+        ),
+    ]
+    for argument, value, why in checks:
+        if any(entry != 1 for entry in value):
+            raise ValueError(f"{where} has {argument}={value}: {why}")
     groups = getattr(conv, "groups", 1)
     if groups != 1:
         raise ValueError(
@@ -260,8 +268,9 @@ def from_dense(
 
     Args:
         layer: a built `keras.layers.Dense`.
-        rank: int, the number of spatial dimensions of the inputs: 1 for
-            sequences, 2 for images, 3 for volumes.
+        rank: int (any integer type, NumPy's too), the number of spatial
+            dimensions of the inputs: 1 for sequences, 2 for images, 3 for
+            volumes.
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `keras.config.image_data_format()`.
 
@@ -298,7 +307,7 @@ def from_dense(
             "Invalid value for argument `layer`. Expected a keras.layers.Dense "
             f"layer. Received: layer={layer!r} of type {type(layer).__name__}."
         )
-    if isinstance(rank, bool) or not isinstance(rank, int):
+    if not is_size(rank):
         raise TypeError(
             "Invalid value for argument `rank`. Expected the number of spatial "
             f"dimensions, 1, 2 or 3. Received: rank={rank!r}."
@@ -308,6 +317,7 @@ def from_dense(
             "Invalid value for argument `rank`. Expected the number of spatial "
             f"dimensions, 1, 2 or 3. Received: rank={rank}."
         )
+    rank = int(rank)
     data_format = standardize_data_format(data_format)
     _check_built(layer)
     weights = layer.get_weights()
