@@ -9,6 +9,7 @@ interleaved with it, after warm-up, as the median of repeated rounds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes.util
 import json
 import math
@@ -619,7 +620,10 @@ def main(argv: list[str] | None = None) -> dict:
             )
     results = {}
     for device, output in outputs.items():
-        with keras.device("cpu:0" if device == "cpu" else device):
+        # Without an accelerator everything runs on the CPU already (and on
+        # PyTorch, `keras.device` breaks the integer seed variables of Dropout).
+        scope = keras.device("cpu:0" if device == "cpu" else device)
+        with scope if found else contextlib.nullcontext():
             result = run_on(device, config, mode)
         result["accelerators"] = found
         if not found:
