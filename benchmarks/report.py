@@ -332,7 +332,8 @@ def scaling_table(result: dict) -> str:
     )
     return (
         f"{path_label(result)}; GEMM limit {scale['gemm_gflops']:.1f} GFLOP/s (the "
-        "square matmul of this run, forward). Training FLOPs: 3 × the forward "
+        "best throughput of this run's square matmul, either mode, either path). "
+        "Training FLOPs: 3 × the forward "
         "pass's 2 × multiplies.\n\n" + nin + "\n\n" + pointwise
     )
 
