@@ -77,15 +77,17 @@ bench: $(VENV)/.test-installed tcmalloc
 	done
 	$(BIN)/python -m benchmarks.report
 
-# The quick check of the bars, on the backend they are set on, in under two
-# minutes; `make bench-quick QUICK_BACKENDS="jax torch"` for the others.
+# The quick check that the benchmarks run (default and compiled paths, native
+# PyTorch, scaling), TensorFlow by default, a few minutes;
+# `make bench-quick QUICK_BACKENDS="jax torch"` for the others.
 QUICK_BACKENDS ?= tensorflow
 bench-quick: $(VENV)/.test-installed
 	@for backend in $(QUICK_BACKENDS); do \
 		KERAS_BACKEND=$$backend $(BIN)/python -m benchmarks.run --quick || exit 1; \
 	done
 	$(BIN)/python -m benchmarks.report --print-only \
-		$(foreach backend,$(QUICK_BACKENDS),benchmarks/results/$(backend)-quick.json)
+		$(foreach backend,$(QUICK_BACKENDS),benchmarks/results/$(backend)-quick.json \
+			$$(ls benchmarks/results/$(backend)-gpu-quick.json 2>/dev/null))
 
 # Train NiN on scikit-learn's real digits (examples/digits.py; not part of `make test`):
 # the ablation and the paper's NiN on TensorFlow, then NiN on the other backends; the

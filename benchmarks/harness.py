@@ -1,11 +1,19 @@
-"""Timing that survives a noisy machine: compiled steps, interleaved, medians.
+"""Timing that survives a noisy machine: the steps users run, interleaved, medians.
 
 Every case is a pure function `fn(params, x) -> y` of a list of backend arrays
-`params`. `compile_step` turns it into the step Keras would run when training
-on the current backend — XLA (`jit_compile=True`, what `fit` picks by default)
-on TensorFlow, `jax.jit` on JAX, eager on PyTorch (Keras's default there) —
-either forward only or forward and backward (gradients with respect to the
-parameters and the input, as for a layer inside a network).
+`params`. `compile_step` turns it into a step, forward only or forward and
+backward (gradients with respect to the parameters and the input, as for a
+layer inside a network), on one of two paths:
+
+- `"default"`: what `model.compile()` with no options then `fit` / `predict`
+  run on this machine. Keras resolves `jit_compile="auto"` itself
+  (`default_jit_compile` asks it): on TensorFlow that is a `tf.function`
+  *without* XLA on a CPU-only machine (Keras disables XLA there, and under
+  `tf.distribute`) and with XLA when a GPU is present; `jax.jit` on JAX;
+  eager on PyTorch (Keras's default there).
+- `"compiled"`: what `compile(jit_compile=True)` runs — XLA on TensorFlow,
+  `jax.jit` on JAX (the same program as the default path, so it is not timed
+  twice), `torch.compile` on PyTorch.
 
 `interleaved` then times several cases in turn, round after round (starting
 each round at the next case, so none always follows another), so a burst of
@@ -17,6 +25,7 @@ one per 4 KiB page, which on the CPU can cost more than the product itself.
 
 from __future__ import annotations
 
+import functools
 import resource
 import statistics
 import time
@@ -27,11 +36,42 @@ from typing import Any
 import keras
 
 BACKEND = keras.backend.backend()
+PATHS = ("default", "compiled")
 
 Step = Callable[[], Any]
 
 
-def _tensorflow_step(fn, params, x, backward: bool) -> Step:
+@functools.cache
+def default_jit_compile() -> bool:
+    """What `jit_compile="auto"` resolves to here: Keras's own decision."""
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(loss="mse")
+    return bool(model.jit_compile)
+
+
+def path_description(path: str) -> str:
+    """How a path runs on this backend and machine, for the result file."""
+    if path == "default":
+        return {
+            "tensorflow": "tf.function, "
+            + ("XLA" if default_jit_compile() else "no XLA (Keras's choice here)"),
+            "jax": "jax.jit",
+            "torch": "eager",
+        }[BACKEND]
+    return {
+        "tensorflow": "tf.function, XLA (jit_compile=True)",
+        "jax": "jax.jit (the default path)",
+        "torch": "torch.compile",
+    }[BACKEND]
+
+
+def compiled_is_default() -> bool:
+    """Whether the compiled path is the very same program as the default one."""
+    return BACKEND == "jax" or (BACKEND == "tensorflow" and default_jit_compile())
+
+
+def _tensorflow_step(fn, params, x, backward: bool, path: str) -> Step:
     import tensorflow as tf
 
     if backward:
@@ -44,12 +84,21 @@ def _tensorflow_step(fn, params, x, backward: bool) -> Step:
 
     else:
         step = fn
-    compiled = tf.function(step, jit_compile=True)
-    # TensorFlow's eager executor is synchronous: the call returns when done.
-    return lambda: compiled(params, x)
+    xla = default_jit_compile() if path == "default" else True
+    compiled = tf.function(step, jit_compile=xla)
+    if not tf.config.list_logical_devices("GPU"):
+        # On the CPU TensorFlow's executor is synchronous: the call returns when done.
+        return lambda: compiled(params, x)
+
+    def synchronized():
+        outputs = compiled(params, x)
+        tf.test.experimental.sync_devices()
+        return outputs
+
+    return synchronized
 
 
-def _jax_step(fn, params, x, backward: bool) -> Step:
+def _jax_step(fn, params, x, backward: bool, path: str) -> Step:
     import jax
     import jax.numpy as jnp
 
@@ -61,21 +110,28 @@ def _jax_step(fn, params, x, backward: bool) -> Step:
     return lambda: jax.block_until_ready(compiled(params, x))
 
 
-def _torch_step(fn, params, x, backward: bool) -> Step:
+def _torch_step(fn, params, x, backward: bool, path: str) -> Step:
     import torch
 
+    if path == "compiled":
+        fn = torch.compile(fn)
+    synchronize = torch.cuda.synchronize if x.is_cuda else lambda: None
     if backward:
         params = [p.detach().requires_grad_(True) for p in params]
         x = x.detach().requires_grad_(True)
 
         def step():
-            return torch.autograd.grad(fn(params, x).sum(), [*params, x])
+            grads = torch.autograd.grad(fn(params, x).sum(), [*params, x])
+            synchronize()
+            return grads
 
         return step
 
     def step():
         with torch.no_grad():
-            return fn(params, x)
+            outputs = fn(params, x)
+        synchronize()
+        return outputs
 
     return step
 
@@ -89,11 +145,14 @@ def compile_step(
     x: Any,
     *,
     backward: bool,
+    path: str = "default",
 ) -> Step:
-    """A zero-argument callable running one compiled (forward[+backward]) step."""
+    """A zero-argument callable running one (forward[+backward]) step on `path`."""
+    if path not in PATHS:
+        raise ValueError(f"path must be one of {PATHS}, not {path!r}")
     params = [keras.ops.convert_to_tensor(p) for p in params]
     x = keras.ops.convert_to_tensor(x)
-    return _COMPILERS[BACKEND](fn, list(params), x, backward)
+    return _COMPILERS[BACKEND](fn, list(params), x, backward, path)
 
 
 def layer_fn(layer: keras.Layer, training: bool = False) -> tuple[Callable, list[Any]]:
@@ -167,3 +226,22 @@ def _time_calls(step: Step, number: int) -> tuple[float, float]:
         step()
     seconds = time.perf_counter() - start
     return seconds / number, (_minor_page_faults() - faults) / number
+
+
+def accelerators() -> list[str]:
+    """The accelerators this backend sees, as Keras device names (`"gpu:0"`)."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return [f"gpu:{i}" for i in range(len(gpus))]
+    if BACKEND == "jax":
+        import jax
+
+        try:
+            return [f"gpu:{i}" for i, _ in enumerate(jax.devices("gpu"))]
+        except RuntimeError:  # no GPU platform
+            return []
+    import torch
+
+    return [f"cuda:{i}" for i in range(torch.cuda.device_count())]

@@ -9,8 +9,10 @@ interleaved with it, after warm-up, as the median of repeated rounds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -23,8 +25,16 @@ import keras
 import numpy as np
 
 import keras_nin
-from benchmarks import cases
-from benchmarks.harness import BACKEND, compile_step, interleaved, layer_fn
+from benchmarks import cases, native_torch
+from benchmarks.harness import (
+    BACKEND,
+    accelerators,
+    compile_step,
+    compiled_is_default,
+    interleaved,
+    layer_fn,
+    path_description,
+)
 from keras_nin.theory import cost
 
 RESULTS = Path(__file__).parent / "results"
@@ -43,9 +53,16 @@ FULL = {
     "import_repeats": 5,
     "allocator_repeats": 3,
     "fresh_process_memory": True,
+    "torch_compile": True,
+    "latency_batches": (1, 64),
+    "scaling_batches": (16, 64, 256),
+    "scaling_sizes": (32, 64),
+    "scaling_channels": (64, 128, 256, 512, 1024, 2048),
+    "scaling_positions": (16, 14, 14),
+    "scaling_rounds": 5,
 }
-# Under two minutes on TensorFlow: no measurement that starts extra processes
-# (training memory, allocators) but one timing of the import.
+# A few minutes on TensorFlow: no measurement that starts extra processes
+# (training memory, allocators) but one timing of the import, no torch.compile.
 QUICK = {
     "pointwise_shapes": [(8, 28, 28, 192, 64), (8, 14, 14, 512, 128)],
     "gemm": 1024,
@@ -56,6 +73,13 @@ QUICK = {
     "import_repeats": 1,
     "allocator_repeats": 0,
     "fresh_process_memory": False,
+    "torch_compile": False,
+    "latency_batches": (1, 16),
+    "scaling_batches": (4, 16),
+    "scaling_sizes": (32, 64),
+    "scaling_channels": (64, 256, 1024, 2048),
+    "scaling_positions": (2, 14, 14),
+    "scaling_rounds": 3,
 }
 
 # For the test suite: proves the benchmark code runs, measures nothing.
@@ -70,20 +94,35 @@ SMOKE = {
     "allocator_repeats": 1,
     "fresh_process_memory": True,
     "spatial_size": 8,
+    "torch_compile": False,
+    "compiled_blocks": False,
+    "latency_batches": (1,),
+    "scaling_batches": (1, 2),
+    "scaling_sizes": (8,),
+    "scaling_channels": (8, 16),
+    "scaling_positions": (1, 2, 2),
+    "scaling_rounds": 1,
 }
 
 
 def time_comparison(
-    comparison: cases.Comparison, rounds: int, min_round_seconds: float
+    comparison: cases.Comparison,
+    rounds: int,
+    min_round_seconds: float,
+    path: str = "default",
 ) -> dict:
-    """Forward and forward+backward round times of every model of a comparison."""
+    """Forward and forward+backward round times of every model of a comparison,
+    on one path of the harness (`"default"` or `"compiled"`)."""
     result = {"name": comparison.name, "flops": comparison.flops}
     if comparison.bytes_moved:
         result["arithmetic_intensity"] = comparison.flops / comparison.bytes_moved
     for mode, backward in (("forward", False), ("forward+backward", True)):
         steps = {
             name: compile_step(
-                *layer_fn(model, training=backward), comparison.x, backward=backward
+                *layer_fn(model, training=backward),
+                comparison.x,
+                backward=backward,
+                path=path,
             )
             for name, model in comparison.models.items()
         }
@@ -97,7 +136,7 @@ def time_comparison(
             for name, t in timings.items()
         }
         print(
-            f"  {mode:>16}: "
+            f"  {path:>8} {mode:>16}: "
             + ", ".join(
                 f"{name} {t.median * 1e3:.2f} ms" for name, t in timings.items()
             ),
@@ -106,22 +145,185 @@ def time_comparison(
     return result
 
 
-def training_throughput(batch: int, rounds: int) -> dict:
-    """Images per second of `train_on_batch` for NiN and its plain-Keras twin."""
-    x = np.random.default_rng(0).standard_normal((batch, 32, 32, 3)).astype("float32")
-    y = np.arange(batch) % 10
-    models = {
-        "keras-nin": keras_nin.models.NiN(),
-        "plain Keras": cases.plain_nin((32, 32, 3), cases.Recorder()),
-    }
-    steps = {}
-    for name, model in models.items():
-        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-        steps[name] = lambda model=model: model.train_on_batch(x, y)
-    timings = interleaved(steps, rounds=rounds, warmup=3)
+def _compiled_nin(models: dict, path: str) -> None:
+    """`compile()` every model as a user would: no options on the default path,
+    `jit_compile=True` on the compiled one."""
+    options = {} if path == "default" else {"jit_compile": True}
+    for model in models.values():
+        model.compile(
+            optimizer="sgd", loss="sparse_categorical_crossentropy", **options
+        )
+
+
+def _timings(timings: dict, images: int) -> dict:
     return {
-        name: {"images_per_s": batch / t.median, "median_s": t.median}
+        name: {
+            "images_per_s": images / t.median,
+            "median_s": t.median,
+            "rounds_s": t.rounds,
+        }
         for name, t in timings.items()
+    }
+
+
+def training_throughput(
+    batch: int,
+    rounds: int,
+    path: str = "default",
+    native: bool = True,
+    device: str = "cpu",
+    size: int = 32,
+) -> dict:
+    """Images per second of `train_on_batch` for NiN, its plain-Keras twin and,
+    on the default path, the same network in native PyTorch (same weights).
+
+    keras-nin and plain Keras are `compile()`d with no options on the default
+    path (what `fit` runs), with `jit_compile=True` on the compiled one.
+    """
+    shape = (size, size, 3)
+    x = np.random.default_rng(0).standard_normal((batch, *shape)).astype("float32")
+    y = np.arange(batch) % 10
+    # The twins keep their own weights: on JAX `train_on_batch` donates its
+    # weight buffers, which a copy that reshapes nothing would share.
+    nin, twin = keras_nin.models.NiN(shape), cases.plain_nin(shape, cases.Recorder())
+    models = {"keras-nin": nin, "plain Keras": twin}
+    _compiled_nin(models, path)
+    steps = {
+        name: lambda model=model: model.train_on_batch(x, y)
+        for name, model in models.items()
+    }
+    if native and native_torch.available() is None:
+        train, _ = native_torch.steps(models["keras-nin"], x, y, _torch_device(device))
+        steps.update(train)
+    timings = interleaved(steps, rounds=rounds, warmup=3)
+    return _timings(timings, batch)
+
+
+def inference_latency(
+    batches: tuple[int, ...],
+    rounds: int,
+    native: bool = True,
+    device: str = "cpu",
+    size: int = 32,
+) -> dict:
+    """Seconds per `predict_on_batch` (default path) of NiN, plain Keras and
+    native PyTorch, at each batch size."""
+    rng = np.random.default_rng(0)
+    result = {}
+    shape = (size, size, 3)
+    nin, twin = keras_nin.models.NiN(shape), cases.plain_nin(shape, cases.Recorder())
+    models = {"keras-nin": nin, "plain Keras": twin}
+    _compiled_nin(models, "default")
+    for batch in batches:
+        x = rng.standard_normal((batch, size, size, 3)).astype("float32")
+        steps = {
+            name: lambda model=model, x=x: model.predict_on_batch(x)
+            for name, model in models.items()
+        }
+        if native and native_torch.available() is None:
+            _, infer = native_torch.steps(
+                nin, x, np.zeros(batch, "int64"), _torch_device(device)
+            )
+            steps.update(infer)
+        result[str(batch)] = _timings(interleaved(steps, rounds=rounds), batch)
+    return result
+
+
+def _torch_device(device: str) -> str:
+    return "cuda" if device != "cpu" else "cpu"
+
+
+def gemm_limit(sections: list[dict]) -> float:
+    """The machine's GEMM limit in GFLOP/s: the best throughput of the square
+    matmul in this run, over both modes (a backward pass is two products) and
+    both paths."""
+    best = 0.0
+    for section in sections:
+        if "gemm" not in section:
+            continue
+        gemm = section["gemm"]
+        for mode, products in (("forward", 1), ("forward+backward", 3)):
+            seconds = gemm[mode]["gemm"]["median_s"]
+            best = max(best, products * gemm["flops"] / seconds / 1e9)
+    return best
+
+
+def nin_training_flops(image_size: int) -> int:
+    """FLOPs of one NiN training step per image: forward multiplies × 2 (a
+    multiply–accumulate is two operations) × 3 (the backward pass computes
+    two products per forward product)."""
+    return 6 * cost(keras_nin.models.NiN(), (image_size, image_size, 3)).multiplies
+
+
+def scaling(config: dict, gemm_gflops: float) -> dict:
+    """Where the work grows: NiN training throughput over batch and image size,
+    and Pointwise (bias + ReLU, C → C) over channel counts, on the default
+    path, each with its fraction of the GEMM limit measured in the same run."""
+    rounds = config["scaling_rounds"]
+    nin = []
+    steps = {}
+    for size in config["scaling_sizes"]:
+        for batch in config["scaling_batches"]:
+            model = keras_nin.models.NiN((size, size, 3))
+            _compiled_nin({"nin": model}, "default")
+            x = np.random.default_rng(0).standard_normal((batch, size, size, 3))
+            x, y = x.astype("float32"), np.arange(batch) % 10
+            steps[f"{batch}×{size}×{size}"] = lambda model=model, x=x, y=y: (
+                model.train_on_batch(x, y)
+            )
+            nin.append({"name": f"{batch}×{size}×{size}", "batch": batch, "size": size})
+    timings = interleaved(steps, rounds=rounds, number=1, warmup=1)
+    for case in nin:
+        timing = timings[case["name"]]
+        flops = case["batch"] * nin_training_flops(case["size"])
+        case["images_per_s"] = case["batch"] / timing.median
+        case["rounds_s"] = timing.rounds
+        case["gflops"] = flops / timing.median / 1e9
+        case["of_gemm"] = case["gflops"] / gemm_gflops
+        print(
+            f"  NiN {case['name']}: {case['images_per_s']:.1f} images/s, "
+            f"{case['of_gemm']:.0%} of GEMM",
+            flush=True,
+        )
+    pointwise = []
+    positions = config["scaling_positions"]
+    for mode, backward in (("forward", False), ("forward+backward", True)):
+        steps = {}
+        for channels in config["scaling_channels"]:
+            x = np.random.default_rng(0).standard_normal((*positions, channels))
+            layer = keras_nin.layers.Pointwise(channels)
+            layer.build(x.shape)
+            steps[channels] = compile_step(
+                *layer_fn(layer, backward), x.astype("float32"), backward=backward
+            )
+        timings = interleaved(steps, rounds=rounds, number=1, warmup=1)
+        for channels, timing in timings.items():
+            count = math.prod(positions)
+            flops = 2 * count * channels * channels * (3 if backward else 1)
+            bytes_moved = 4 * (2 * count * channels + channels * channels)
+            gflops = flops / timing.median / 1e9
+            pointwise.append(
+                {
+                    "channels": channels,
+                    "mode": mode,
+                    "median_s": timing.median,
+                    "rounds_s": timing.rounds,
+                    "gflops": gflops,
+                    "of_gemm": gflops / gemm_gflops,
+                    "arithmetic_intensity": 2 * count * channels**2 / bytes_moved,
+                    "page_faults": timing.page_faults,
+                }
+            )
+            print(
+                f"  Pointwise {channels}→{channels} {mode}: {gflops:.1f} GFLOP/s, "
+                f"{gflops / gemm_gflops:.0%} of GEMM",
+                flush=True,
+            )
+    return {
+        "gemm_gflops": gemm_gflops,
+        "positions": list(positions),
+        "nin": nin,
+        "pointwise": pointwise,
     }
 
 
@@ -300,78 +502,155 @@ def _backend_version() -> str:
     return __import__(module).__version__
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument(
-        "--quick", action="store_true", help="small shapes, < 2 min on TensorFlow"
-    )
-    size.add_argument("--smoke", action="store_true", help="tiny shapes, for tests")
-    parser.add_argument("--output", type=Path, help="result file (JSON)")
-    args = parser.parse_args(argv)
-    mode = "quick" if args.quick else "smoke" if args.smoke else "full"
-    config = {"quick": QUICK, "smoke": SMOKE, "full": FULL}[mode]
-    rounds = config["rounds"]
-    timing = (rounds, config["min_round_seconds"])
-    started = time.perf_counter()
+def run_cases(config: dict, path: str, blocks: bool = True) -> dict:
+    """GEMM limit, Pointwise and (if `blocks`) the blocks on one path."""
+    timing = (config["rounds"], config["min_round_seconds"], path)
     keras.utils.set_random_seed(0)
-
-    print(f"== {BACKEND}: best GEMM throughput", flush=True)
+    print(f"== {BACKEND}, {path} path: best GEMM throughput", flush=True)
     gemm = time_comparison(cases.square_matmul(config["gemm"]), *timing)
-    print(f"== {BACKEND}: Pointwise against the matmul limit and Conv2D", flush=True)
+    print(f"== {BACKEND}, {path} path: Pointwise, matmul, Conv2D", flush=True)
     pointwise = []
     for comparison in cases.pointwise_comparisons(config["pointwise_shapes"]):
         cases.check_same_function(comparison)
         print(comparison.name, flush=True)
         pointwise.append(time_comparison(comparison, *timing))
-    print(f"== {BACKEND}: blocks against the same graph in plain Keras", flush=True)
-    blocks = []
+    print(f"== {BACKEND}, {path} path: blocks against plain Keras", flush=True)
+    if not blocks:
+        return {"gemm": gemm, "pointwise": pointwise, "blocks": []}
+    timed = []
     for comparison in cases.block_comparisons(
         config["block_batch"], config.get("spatial_size")
     ):
         cases.check_same_function(comparison)
         print(comparison.name, flush=True)
-        blocks.append(time_comparison(comparison, *timing))
+        timed.append(time_comparison(comparison, *timing))
+    return {"gemm": gemm, "pointwise": pointwise, "blocks": timed}
+
+
+def compiled_skipped(config: dict) -> str | None:
+    """Why the compiled path is not timed in this run, or `None`."""
+    if compiled_is_default():
+        return f"the same program as the default path ({path_description('default')})"
+    if BACKEND == "torch" and not config["torch_compile"]:
+        return (
+            "torch.compile is timed in the full run only: compiling a case takes "
+            "minutes on a small CPU"
+        )
+    return None
+
+
+def run_on(device: str, config: dict, mode: str) -> dict:
+    """Every measurement on one device (`"cpu"` or an accelerator)."""
+    rounds = config["rounds"]
+    started = time.perf_counter()
+    main = run_cases(config, "default")
+    skipped = compiled_skipped(config)
+    if skipped:
+        compiled = {"skipped": skipped}
+    else:
+        compiled = run_cases(config, "compiled", config.get("compiled_blocks", True))
     print(f"== {BACKEND}: theory against measurement", flush=True)
     reduce_first = cases.bottleneck_theory_comparison(
         config["block_batch"], config.get("spatial_size") or 28
     )
     print(reduce_first.name, flush=True)
-    theory = time_comparison(reduce_first, *timing)
+    theory = time_comparison(reduce_first, rounds, config["min_round_seconds"])
     reduced, naive = reduce_first.models.values()
     theory["multiply_ratio"] = cost(naive).compare(cost(reduced))
-    print(f"== {BACKEND}: NiN training throughput, memory, import time", flush=True)
-    throughput = training_throughput(config["train_batch"], rounds)
-    print(throughput, flush=True)
+    print(f"== {BACKEND}: NiN training, inference, native PyTorch", flush=True)
+    native = native_torch.available() is None
+    size = config.get("spatial_size") or 32
+    throughput = training_throughput(
+        config["train_batch"], rounds, native=native, device=device, size=size
+    )
+    print({k: round(v["images_per_s"], 1) for k, v in throughput.items()}, flush=True)
+    if skipped:
+        throughput_compiled = {"skipped": skipped}
+    else:
+        throughput_compiled = training_throughput(
+            config["train_batch"], rounds, "compiled", False, device, size
+        )
+    latency = inference_latency(
+        config["latency_batches"], rounds, native=native, device=device, size=size
+    )
+    print(f"== {BACKEND}: scaling", flush=True)
+    scale = scaling(config, gemm_limit([main, compiled]))
+    on_cpu = device == "cpu"
     result = {
         "machine": machine(),
         "mode": mode,
-        "gemm": gemm,
-        "pointwise": pointwise,
-        "blocks": blocks,
+        "device": device,
+        "paths": {
+            "default": path_description("default"),
+            "compiled": path_description("compiled"),
+        },
+        **main,
+        "compiled": compiled,
         "theory": theory,
         "training_throughput": throughput,
+        "training_throughput_compiled": throughput_compiled,
+        "inference_latency": latency,
+        "native_torch": ("timed" if native else native_torch.available()),
+        "scaling": scale,
         "training_memory": (
             training_memory(config["train_batch"])
-            if config["fresh_process_memory"]
+            if config["fresh_process_memory"] and on_cpu
             else {}
         ),
-        "allocator": allocator_comparison(
-            max(config["pointwise_shapes"], key=_output_size),
-            rounds,
-            config["allocator_repeats"],
+        "allocator": (
+            allocator_comparison(
+                max(config["pointwise_shapes"], key=_output_size),
+                rounds,
+                config["allocator_repeats"],
+            )
+            if on_cpu
+            else {}
         ),
         "import_ms": import_time_ms(config["import_repeats"]),
-        "seconds": time.perf_counter() - started,
     }
-    print(json.dumps(result["training_memory"]), f"import {result['import_ms']:.1f} ms")
-    print("allocator:", json.dumps(result["allocator"]))
-    suffix = "" if mode == "full" else f"-{mode}"
-    output = args.output or RESULTS / f"{BACKEND}{suffix}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {output} in {result['seconds']:.0f} s")
+    result["seconds"] = time.perf_counter() - started
     return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument(
+        "--quick", action="store_true", help="small shapes, a few minutes"
+    )
+    size.add_argument("--smoke", action="store_true", help="tiny shapes, for tests")
+    parser.add_argument("--output", type=Path, help="result file (JSON), CPU run")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "smoke" if args.smoke else "full"
+    config = {"quick": QUICK, "smoke": SMOKE, "full": FULL}[mode]
+    suffix = "" if mode == "full" else f"-{mode}"
+    found = accelerators()
+    print(f"== {BACKEND}: accelerators: {', '.join(found) or 'none'}", flush=True)
+    outputs = {"cpu": args.output or RESULTS / f"{BACKEND}{suffix}.json"}
+    if found:
+        outputs[found[0]] = RESULTS / f"{BACKEND}-gpu{suffix}.json"
+        if args.output:
+            outputs[found[0]] = args.output.with_name(
+                f"{args.output.stem}-gpu{args.output.suffix}"
+            )
+    results = {}
+    for device, output in outputs.items():
+        # Without an accelerator everything runs on the CPU already (and on
+        # PyTorch, `keras.device` breaks the integer seed variables of Dropout).
+        scope = keras.device("cpu:0" if device == "cpu" else device)
+        with scope if found else contextlib.nullcontext():
+            result = run_on(device, config, mode)
+        result["accelerators"] = found
+        if not found:
+            result["accelerator_skipped"] = (
+                f"no GPU visible to {BACKEND}: the accelerator columns were skipped"
+            )
+        print(f"import {result['import_ms']:.1f} ms")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {output} ({device}) in {result['seconds']:.0f} s")
+        results[device] = result
+    return results["cpu"]
 
 
 if __name__ == "__main__":

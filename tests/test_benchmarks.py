@@ -11,7 +11,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import cases, run  # noqa: E402
+from benchmarks import cases, report, run  # noqa: E402
 
 
 def test_smoke_run_writes_every_section(tmp_path, monkeypatch):
@@ -33,7 +33,25 @@ def test_smoke_run_writes_every_section(tmp_path, monkeypatch):
     assert pointwise_case["flops"] == 2 * (2 * 4 * 4) * 8 * 4
     # Each plain-Keras twin was checked to compute the same function on the way.
     assert len(result["blocks"]) == 4
-    assert set(result["training_throughput"]) == {"keras-nin", "plain Keras"}
+    # The main column is the default path; the compiled one is timed or says why not.
+    assert set(result["paths"]) == {"default", "compiled"}
+    if run.BACKEND == "tensorflow":  # XLA: a different program on the CPU
+        assert len(result["compiled"]["pointwise"]) == len(result["pointwise"])
+    else:  # JAX: the same jit; PyTorch: torch.compile only in the full run
+        assert result["compiled"]["skipped"]
+    # The native PyTorch NiN got keras-nin's weights and was checked equal.
+    assert set(result["training_throughput"]) == {
+        "keras-nin",
+        "plain Keras",
+        "native PyTorch (NCHW)",
+        "native PyTorch (channels_last)",
+    }
+    assert "native PyTorch (NCHW)" in result["inference_latency"]["1"]
+    assert len(result["scaling"]["nin"]) == 2
+    assert len(result["scaling"]["pointwise"]) == 2 * 2
+    assert result["device"] == "cpu"
+    if not result["accelerators"]:
+        assert "skipped" in result["accelerator_skipped"]
     assert result["import_ms"] > 0
     if fresh_processes:
         assert result["training_memory"]["keras-nin"]["peak_mib"] > 0
@@ -41,6 +59,14 @@ def test_smoke_run_writes_every_section(tmp_path, monkeypatch):
         assert all(len(t["rounds_s"]) == 1 for t in pointwise_case[mode].values())
     if result["allocator"]:  # tcmalloc installed: both allocators were timed
         assert result["allocator"]["tcmalloc"]["forward"]["median_s"] > 0
+    # The report renders the new file, and the committed files of the previous
+    # method (no compiled path, anchor or scaling) next to it.
+    old = [
+        json.loads(path.read_text())
+        for path in sorted((ROOT / "benchmarks" / "results").glob("*.json"))
+    ]
+    text = report.summary([result, *old]) + report.render([result, *old])
+    assert "native PyTorch" in text and "previous method" in text
 
 
 def test_the_same_function_check_catches_a_difference():
