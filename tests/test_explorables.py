@@ -27,7 +27,8 @@ from keras_nin.theory import cost
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
+# The browser `make browser` chose (Playwright's own or the system's), else Debian's.
+CHROMIUM = os.environ.get("KERAS_NIN_CHROMIUM", "/usr/bin/chromium")
 FIGURES = {
     "theory/fully-connected/": "explorable-fully-connected",
     "theory/nonlinearity/": "explorable-collapse",

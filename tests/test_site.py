@@ -17,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
+# The browser `make browser` chose (Playwright's own or the system's), else Debian's.
+CHROMIUM = os.environ.get("KERAS_NIN_CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow",
