@@ -9,13 +9,7 @@ also checked offline (no request leaves localhost), without console errors, at
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import os
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import keras
@@ -27,8 +21,6 @@ from keras_nin.theory import cost
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-# The browser `make browser` chose (Playwright's own or the system's), else Debian's.
-CHROMIUM = os.environ.get("KERAS_NIN_CHROMIUM", "/usr/bin/chromium")
 FIGURES = {
     "theory/fully-connected/": "explorable-fully-connected",
     "theory/nonlinearity/": "explorable-collapse",
@@ -40,51 +32,6 @@ pytestmark = pytest.mark.skipif(
     reason="the site is built with the default TensorFlow backend; its browser "
     "checks run once, in the TensorFlow run",
 )
-
-
-@pytest.fixture(scope="module")
-def site_dir(tmp_path_factory) -> Path:
-    """The site `make test` built (KERAS_NIN_SITE_DIR), or a fresh strict build."""
-    if "KERAS_NIN_SITE_DIR" in os.environ:
-        site = Path(os.environ["KERAS_NIN_SITE_DIR"])
-        assert (site / "index.html").is_file(), f"no built site in {site}"
-        return site
-    site = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    return site
-
-
-@pytest.fixture(scope="module")
-def base_url(site_dir):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(site_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Chromium is missing: `make browser` installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 class Visit:
