@@ -31,8 +31,9 @@ class InvertedResidual(Block):
     filter per channel, `"same"` padding, the block's `strides`) filters each
     channel spatially, and a 1×1 `Pointwise` layer *projects* to `filters`
     channels. Each convolution is followed by a norm; the activation follows
-    the first two, but not the projection: the "linear bottleneck", since a
-    ReLU on the thin tensor would destroy information. When the output has
+    the first two, but not the projection: the "linear bottleneck" (a ReLU on
+    the thin tensor zeroes whole directions of it; the Bottlenecks page of the
+    documentation reproduces the paper's spiral experiment). When the output has
     the input's shape (`strides` 1 and `filters == C_in`), the input is added
     to it (no activation after the sum):
 
