@@ -191,10 +191,20 @@ _ELEMENTWISE = frozenset(
 )
 
 
+# The functions themselves, looked up once: `apply_activation` runs at every
+# call of every layer, so the test must be one set lookup.
+_ELEMENTWISE_FUNCTIONS = frozenset(
+    getattr(keras.activations, name)
+    for name in _ELEMENTWISE
+    if hasattr(keras.activations, name)  # some exist only in newer Keras
+)
+
+
 def _is_elementwise(activation: Callable[[Any], Any]) -> bool:
-    return any(
-        activation is getattr(keras.activations, name, None) for name in _ELEMENTWISE
-    )
+    try:
+        return activation in _ELEMENTWISE_FUNCTIONS
+    except TypeError:  # an unhashable callable: not one of Keras's functions
+        return False
 
 
 def apply_activation(

@@ -209,7 +209,8 @@ class Pointwise(keras.layers.Dense):
         >>> import keras
         >>> import numpy as np
         >>> import keras_nin
-        >>> x = np.random.rand(2, 6, 6, 32).astype("float32")  # 36 positions, 32 chans
+        >>> # 36 positions (6 × 6), each holding 32 channel values
+        >>> x = np.random.rand(2, 6, 6, 32).astype("float32")
         >>> keras.ops.shape(keras_nin.layers.Pointwise(16)(x))
         (2, 6, 6, 16)
         >>> keras.ops.shape(keras_nin.layers.Pointwise(mode="preserve")(x))
