@@ -290,6 +290,51 @@ def extras_table(result: dict) -> str:
     )
 
 
+FOLDED, UNFOLDED = "batch norm folded", "with batch norm"
+
+
+def fold_cell(result: dict, path: str) -> str:
+    """The inference speed-up `fold_batch_norm` gives on one path, with its
+    95% interval, or why it was not timed."""
+    timings = (result.get("fold_batch_norm") or {}).get(path)
+    if timings is None:
+        return "not measured"
+    if "skipped" in timings:
+        return "not timed: same program as the default path"
+    return str(_paired(timings, FOLDED, UNFOLDED))
+
+
+def fold_table(result: dict) -> str:
+    """NiN with batch normalization, before and after `fold_batch_norm`."""
+    fold = result.get("fold_batch_norm")
+    if not fold:
+        return "Not in this result file (previous method)."
+    rows = []
+    for path, timings in fold.items():
+        if "skipped" in timings:
+            continue
+        for name, timing in timings.items():
+            rows.append(
+                [
+                    path_label(result, path),
+                    name,
+                    f"{timing['median_s'] * 1e3:.2f}",
+                    f"{timing['images_per_s']:.0f}",
+                    fold_cell(result, path) if name == FOLDED else "1 (baseline)",
+                ]
+            )
+    return _table(
+        [
+            "path",
+            'NiN(normalization="batch"), `predict_on_batch`',
+            "ms",
+            "images/s",
+            "× speed of the unfolded model",
+        ],
+        rows,
+    )
+
+
 def scaling_table(result: dict) -> str:
     """NiN training over batch and image size; Pointwise over channel counts."""
     scale = result.get("scaling")
@@ -447,6 +492,7 @@ def summary(results: list[dict]) -> str:
                 native,
                 f"{theory['multiply_ratio']:.2f}× / "
                 + " / ".join(f"{value:.2f}×" for value in speedups),
+                " / ".join(fold_cell(result, path) for path in ("default", "compiled")),
                 allocation,
                 f"{result['import_ms']:.0f} ms",
             ]
@@ -456,6 +502,7 @@ def summary(results: list[dict]) -> str:
         "NiN training images/s, default path (keras-nin / plain Keras)",
         "native PyTorch images/s (layout); keras-nin × its speed",
         "1×1 bottleneck: fewer multiplies / forward / f+b speed-up",
+        "`fold_batch_norm` inference speed-up, default / compiled path",
         "tcmalloc speed-up, forward / f+b",
         "`import keras_nin`",
     ]
@@ -504,6 +551,7 @@ def render(results: list[dict]) -> str:
             {
                 "Theory against measurement": theory_table(result),
                 "Training a NiN model, and native PyTorch": extras_table(result),
+                "Inference after `fold_batch_norm`": fold_table(result),
                 "Where the work grows": scaling_table(result),
                 "Memory allocator": allocator_table(result),
             }

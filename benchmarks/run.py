@@ -23,6 +23,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from keras import ops
 
 import keras_nin
 from benchmarks import cases, native_torch
@@ -36,6 +37,7 @@ from benchmarks.harness import (
     path_description,
 )
 from keras_nin.theory import cost
+from keras_nin.transforms import fold_batch_norm
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -227,6 +229,32 @@ def inference_latency(
             steps.update(infer)
         result[str(batch)] = _timings(interleaved(steps, rounds=rounds), batch)
     return result
+
+
+def fold_speedup(
+    batch: int, rounds: int, path: str = "default", size: int = 32
+) -> dict:
+    """Seconds per `predict_on_batch` of a NiN with batch normalization and of
+    the same network after `fold_batch_norm`, both `compile()`d as a user would
+    on `path`. The moving statistics are set away from their initial values
+    (mean 0, variance 1) so the fold changes every kernel, and the two models
+    are checked to compute the same function first."""
+    rng = np.random.default_rng(0)
+    model = keras_nin.models.NiN((size, size, 3), normalization="batch")
+    for weight in model.non_trainable_weights:
+        low, high = (0.5, 2.0) if "variance" in weight.path else (-0.5, 0.5)
+        weight.assign(rng.uniform(low, high, weight.shape).astype("float32"))
+    folded = fold_batch_norm(model)
+    x = rng.standard_normal((batch, size, size, 3)).astype("float32")
+    models = {"batch norm folded": folded, "with batch norm": model}
+    _compiled_nin(models, path)
+    outputs = [ops.convert_to_numpy(m.predict_on_batch(x)) for m in models.values()]
+    np.testing.assert_allclose(*outputs, rtol=1e-4, atol=1e-6)
+    steps = {
+        name: lambda model=model: model.predict_on_batch(x)
+        for name, model in models.items()
+    }
+    return _timings(interleaved(steps, rounds=rounds, warmup=3), batch)
 
 
 def _torch_device(device: str) -> str:
@@ -573,6 +601,21 @@ def run_on(device: str, config: dict, mode: str) -> dict:
     latency = inference_latency(
         config["latency_batches"], rounds, native=native, device=device, size=size
     )
+    print(f"== {BACKEND}: fold_batch_norm, inference", flush=True)
+    fold = {"default": fold_speedup(config["train_batch"], rounds, size=size)}
+    fold["compiled"] = (
+        {"skipped": skipped}
+        if skipped
+        else fold_speedup(config["train_batch"], rounds, "compiled", size)
+    )
+    print(
+        {
+            path: {k: round(v["images_per_s"], 1) for k, v in timings.items()}
+            for path, timings in fold.items()
+            if "skipped" not in timings
+        },
+        flush=True,
+    )
     print(f"== {BACKEND}: scaling", flush=True)
     scale = scaling(config, gemm_limit([main, compiled]))
     on_cpu = device == "cpu"
@@ -590,6 +633,7 @@ def run_on(device: str, config: dict, mode: str) -> dict:
         "training_throughput": throughput,
         "training_throughput_compiled": throughput_compiled,
         "inference_latency": latency,
+        "fold_batch_norm": fold,
         "native_torch": ("timed" if native else native_torch.available()),
         "scaling": scale,
         "training_memory": (

@@ -47,6 +47,11 @@ def test_smoke_run_writes_every_section(tmp_path, monkeypatch):
         "native PyTorch (channels_last)",
     }
     assert "native PyTorch (NCHW)" in result["inference_latency"]["1"]
+    # fold_batch_norm's model was checked equal to the original, then both timed.
+    fold = result["fold_batch_norm"]
+    assert set(fold["default"]) == {"batch norm folded", "with batch norm"}
+    assert ("skipped" in fold["compiled"]) == ("skipped" in result["compiled"])
+    assert "fold_batch_norm" in report.summary([result])
     assert len(result["scaling"]["nin"]) == 2
     assert len(result["scaling"]["pointwise"]) == 2 * 2
     assert result["device"] == "cpu"
