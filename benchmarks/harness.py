@@ -114,6 +114,10 @@ def _torch_step(fn, params, x, backward: bool, path: str) -> Step:
     import torch
 
     if path == "compiled":
+        # Every case is the same Python function (`layer_fn`'s `fn`) over
+        # another layer, and Dynamo caches per function: past its recompile
+        # limit (8) it would silently run the remaining cases eagerly.
+        torch._dynamo.config.cache_size_limit = 1024  # recompile_limit in torch ≥ 2.6
         fn = torch.compile(fn)
     synchronize = torch.cuda.synchronize if x.is_cuda else lambda: None
     if backward:

@@ -117,6 +117,9 @@ def pointwise_table(result: dict, cases: dict | None = None) -> str:
     rows = []
     for case in cases["pointwise"]:
         for mode in MODES:
+            if "failed" in case[mode]:
+                rows.append([case["name"], mode, case[mode]["failed"], *["–"] * 7])
+                continue
             fastest = fastest_ratio(case, mode)
             throughput = gflops(case, mode, "Pointwise")
             rows.append(
@@ -157,6 +160,9 @@ def blocks_table(result: dict, cases: dict | None = None) -> str:
     rows = []
     for case in cases["blocks"]:
         for mode in MODES:
+            if "failed" in case[mode]:
+                rows.append([case["name"], mode, case[mode]["failed"], "–", "–"])
+                continue
             ratio = speed_ratio(case, mode, "keras-nin", "plain Keras").inverse()
             rows.append(
                 [
@@ -236,7 +242,12 @@ def extras_table(result: dict) -> str:
         rows,
     )
     compiled = result.get("training_throughput_compiled")
-    if compiled and "skipped" not in compiled:
+    if compiled and "failed" in compiled:
+        table += (
+            f"\n\n{path_label(result, 'compiled')}: training failed to compile "
+            f"({compiled['failed']})."
+        )
+    elif compiled and "skipped" not in compiled:
         rows = [
             [
                 name,
@@ -418,22 +429,28 @@ def _bar_cell(cases: dict | None, bar_index: int, mode: str) -> str:
     """'0.97–1.33×: 5 pass, 1 within noise' for one bar, section and mode."""
     if cases is None:
         return "–"
+    timed = cases["pointwise"] if bar_index == 0 else cases["blocks"]
+    failed = sum("failed" in case[mode] for case in timed)
+    timed = [case for case in timed if "failed" not in case[mode]]
     if bar_index == 0:
-        ratios = [fastest_ratio(case, mode) for case in cases["pointwise"]]
+        ratios = [fastest_ratio(case, mode) for case in timed]
         verdicts = [ratio.verdict(BAR_FASTEST) for ratio in ratios]
     else:
         ratios = [
             speed_ratio(case, mode, "keras-nin", "plain Keras").inverse()
-            for case in cases["blocks"]
+            for case in timed
         ]
         verdicts = [blocks_verdict(ratio) for ratio in ratios]
-    if not ratios:
+    verdicts += ["failed to compile"] * failed
+    if not verdicts:
         return "–"
     counts = ", ".join(
         f"{verdicts.count(v)} {v}"
-        for v in ("pass", "within noise", "miss")
+        for v in ("pass", "within noise", "miss", "failed to compile")
         if verdicts.count(v)
     )
+    if not ratios:
+        return counts
     medians = [ratio.median for ratio in ratios]
     return f"{min(medians):.2f}–{max(medians):.2f}×: {counts}"
 

@@ -107,6 +107,16 @@ SMOKE = {
 }
 
 
+def compile_failure(error: Exception) -> str:
+    """Why a case failed to compile, in one line (its error's last line that
+    says something: compilers wrap the cause in several layers)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    cause = next(
+        (line for line in lines if line.startswith(("Assertion", "Error"))), None
+    )
+    return f"{type(error).__name__}: {cause or (lines[0] if lines else '')}"[:300]
+
+
 def time_comparison(
     comparison: cases.Comparison,
     rounds: int,
@@ -128,7 +138,16 @@ def time_comparison(
             )
             for name, model in comparison.models.items()
         }
-        timings = interleaved(steps, rounds=rounds, min_round_seconds=min_round_seconds)
+        try:
+            timings = interleaved(
+                steps, rounds=rounds, min_round_seconds=min_round_seconds
+            )
+        except Exception as error:  # a compiler's bug, recorded, not fatal
+            if path != "compiled":
+                raise
+            result[mode] = {"failed": compile_failure(error)}
+            print(f"  {path:>8} {mode:>16}: {result[mode]['failed']}", flush=True)
+            continue
         result[mode] = {
             name: {
                 "median_s": t.median,
@@ -595,8 +614,16 @@ def run_on(device: str, config: dict, mode: str) -> dict:
     if skipped:
         throughput_compiled = {"skipped": skipped}
     else:
-        throughput_compiled = training_throughput(
-            config["train_batch"], rounds, "compiled", False, device, size
+        try:
+            throughput_compiled = training_throughput(
+                config["train_batch"], rounds, "compiled", False, device, size
+            )
+        except Exception as error:  # a compiler's bug, recorded, not fatal
+            throughput_compiled = {"failed": compile_failure(error)}
+        print(
+            throughput_compiled.get("failed")
+            or {k: round(v["images_per_s"], 1) for k, v in throughput_compiled.items()},
+            flush=True,
         )
     latency = inference_latency(
         config["latency_batches"], rounds, native=native, device=device, size=size

@@ -74,6 +74,25 @@ def test_smoke_run_writes_every_section(tmp_path, monkeypatch):
     assert "native PyTorch" in text and "previous method" in text
 
 
+def test_a_case_that_fails_to_compile_is_reported_not_fatal():
+    # torch.compile (2.13, CPU) cannot differentiate Keras's "same" pooling:
+    # such a mode is recorded with its error and counted, not timed.
+    error = AssertionError(
+        "backend='inductor' raised:\nAssertionError: expected size 192==192\n"
+    )
+    assert run.compile_failure(error) == (
+        "AssertionError: AssertionError: expected size 192==192"
+    )
+    failed = {"failed": "AssertionError: x"}
+    case = {"name": "NiN", "forward": failed, "forward+backward": failed}
+    assert "| NiN | forward+backward | AssertionError: x |" in report.blocks_table(
+        {}, {"blocks": [case]}
+    )
+    assert report._bar_cell({"blocks": [case]}, 1, "forward+backward") == (
+        "1 failed to compile"
+    )
+
+
 def test_the_same_function_check_catches_a_difference():
     (comparison, *_) = cases.pointwise_comparisons([(1, 2, 2, 3, 2)])
     other = comparison.models["matmul"]
