@@ -116,9 +116,12 @@ def _torch_step(fn, params, x, backward: bool, path: str) -> Step:
     if path == "compiled":
         # Every case is the same Python function (`layer_fn`'s `fn`) over
         # another layer, and Dynamo caches per function: past its recompile
-        # limit (8) it would silently run the remaining cases eagerly.
+        # limit (8) it would silently run the remaining cases eagerly, and
+        # from the second shape on it would compile shape-generic kernels
+        # (automatic dynamic shapes). Each case gets static shapes, as the
+        # first case of a process would.
         torch._dynamo.config.cache_size_limit = 1024  # recompile_limit in torch ≥ 2.6
-        fn = torch.compile(fn)
+        fn = torch.compile(fn, dynamic=False)
     synchronize = torch.cuda.synchronize if x.is_cuda else lambda: None
     if backward:
         params = [p.detach().requires_grad_(True) for p in params]

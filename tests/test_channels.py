@@ -13,6 +13,7 @@ from keras_nin.layers._channels import (
     make_divisible,
     round_channels,
     spatial_axes,
+    subsample,
 )
 
 
@@ -77,3 +78,38 @@ def test_softmax_acts_on_each_positions_channels(data_format):
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(y), _softmax(x, axis), rtol=1e-5, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize(
+    ("shape", "strides"),
+    [
+        ((2, 7, 3), (2,)),  # 1-D, odd length: ceil(7 / 2) = 4 positions
+        ((2, 7, 6, 3), (2, 3)),
+        ((0, 5, 5, 3), (2, 2)),  # an empty batch keeps its shape
+        ((1, 5, 4, 3, 2), (2, 1, 3)),  # 3-D
+    ],
+)
+def test_subsample_keeps_every_strides_th_position(data_format, shape, strides):
+    # NumPy's slicing is the oracle, whatever subsample runs on this backend.
+    x = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    spatial = tuple(slice(None, None, s) for s in strides)
+    if data_format == "channels_first":
+        x = np.moveaxis(x, -1, 1)
+        expected = x[(slice(None), slice(None), *spatial)]
+    else:
+        expected = x[(slice(None), *spatial, slice(None))]
+    result = keras.ops.convert_to_numpy(subsample(x, strides, data_format))
+    np.testing.assert_array_equal(result, expected)
+    # Inside a compiled function the batch size is unknown when it is traced.
+    compiled = keras.ops.convert_to_numpy(
+        _traced(lambda t: subsample(t, strides, data_format), x)
+    )
+    np.testing.assert_array_equal(compiled, expected)
+
+
+def _traced(fn, x):
+    """`fn(x)` in a Keras functional model: traced with an unknown batch."""
+    inputs = keras.Input(x.shape[1:])
+    outputs = keras.layers.Lambda(fn)(inputs)
+    return keras.Model(inputs, outputs).predict_on_batch(x)

@@ -293,7 +293,8 @@ class Pointwise(keras.layers.Dense):
         self.input_spec = keras.layers.InputSpec(
             ndim=len(input_shape), axes={axis: input_channels}
         )
-        # Measured on TensorFlow (XLA on the CPU) for 2-D images only.
+        # Measured on TensorFlow for 2-D images only (benchmarks/, the
+        # Benchmarks page): see `call`.
         self._convolve_in_inference = (
             keras.backend.backend() == "tensorflow"
             and self.data_format == "channels_last"
@@ -303,10 +304,16 @@ class Pointwise(keras.layers.Dense):
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         # TensorFlow's convolution mishandles an empty batch (`_backend_fixes`).
         if self._convolve_in_inference and not training and inputs.shape[0] != 0:
-            # Same product as a 1×1 convolution: in inference XLA fuses bias
-            # and activation into a convolution's output loop, not a matmul's
-            # (measured up to 1.33× faster forward, see the Benchmarks page);
-            # in training the matmul's backward pass is faster.
+            # Same product as a 1×1 convolution, chosen from measurement on
+            # both of TensorFlow's paths. Without XLA (what `compile()`
+            # picks on a CPU) oneDNN fuses bias and ReLU into the
+            # convolution, not into the matmul: 1.29× the matmul's speed at
+            # 32×56×56×64 → 256, 1.08× at 128×14×14×512 → 128, 0.96× (within
+            # noise) at 32×28×28×192 → 64. Under XLA the convolution's bias
+            # and ReLU loop runs over the 4-D output, the matmul's over a 2-D
+            # view that is then reshaped: 1.14× and 1.10× with bias + ReLU.
+            # In training the matmul's backward pass is the faster one:
+            # 1.08–1.76× the convolution's without XLA, 1.06–1.70× with.
             kernel = ops.reshape(self.kernel, (1, 1, *self.kernel.shape))
             outputs = ops.conv(inputs, kernel)
             if self.use_bias:
