@@ -307,13 +307,14 @@ class Pointwise(keras.layers.Dense):
             # Same product as a 1×1 convolution, chosen from measurement on
             # both of TensorFlow's paths. Without XLA (what `compile()`
             # picks on a CPU) oneDNN fuses bias and ReLU into the
-            # convolution, not into the matmul: 1.29× the matmul's speed at
-            # 32×56×56×64 → 256, 1.08× at 128×14×14×512 → 128, 0.96× (within
-            # noise) at 32×28×28×192 → 64. Under XLA the convolution's bias
-            # and ReLU loop runs over the 4-D output, the matmul's over a 2-D
-            # view that is then reshaped: 1.14× and 1.10× with bias + ReLU.
+            # convolution, not into the matmul: with bias + ReLU 1.31× the
+            # matmul's speed at 32×56×56×64 → 256, 1.07× at 128×14×14×512 →
+            # 128, equal within noise at 32×28×28×192 → 64. Under XLA the
+            # convolution's bias and ReLU loop runs over the 4-D output, the
+            # matmul's over a 2-D view that is then reshaped: 1.13× and 1.11×.
             # In training the matmul's backward pass is the faster one:
-            # 1.08–1.76× the convolution's without XLA, 1.06–1.70× with.
+            # 1.07–1.72× the convolution's without XLA, 1.03–1.84× with
+            # (benchmarks/results/tensorflow.json).
             kernel = ops.reshape(self.kernel, (1, 1, *self.kernel.shape))
             outputs = ops.conv(inputs, kernel)
             if self.use_bias:
