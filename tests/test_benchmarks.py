@@ -64,13 +64,24 @@ def test_smoke_run_writes_every_section(tmp_path, monkeypatch):
         assert all(len(t["rounds_s"]) == 1 for t in pointwise_case[mode].values())
     if result["allocator"]:  # tcmalloc installed: both allocators were timed
         assert result["allocator"]["tcmalloc"]["forward"]["median_s"] > 0
-    # The report renders the new file, and the committed files of the previous
-    # method (no compiled path, anchor or scaling) next to it.
-    old = [
+    # The report renders the new file next to the committed ones, and a file of
+    # the previous method (no paths, compiled column, anchor, fold or scaling).
+    committed = [
         json.loads(path.read_text())
         for path in sorted((ROOT / "benchmarks" / "results").glob("*.json"))
     ]
-    text = report.summary([result, *old]) + report.render([result, *old])
+    new_keys = (
+        "paths compiled native_torch scaling training_throughput_compiled "
+        "inference_latency fold_batch_norm device accelerators accelerator_skipped"
+    )
+    previous = {k: v for k, v in result.items() if k not in new_keys.split()}
+    previous["training_throughput"] = {
+        name: timing
+        for name, timing in result["training_throughput"].items()
+        if not name.startswith("native")
+    }
+    files = [result, *committed, previous]
+    text = report.summary(files) + report.render(files)
     assert "native PyTorch" in text and "previous method" in text
 
 
