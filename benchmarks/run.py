@@ -580,8 +580,8 @@ def compiled_skipped(config: dict) -> str | None:
         return f"the same program as the default path ({path_description('default')})"
     if BACKEND == "torch" and not config["torch_compile"]:
         return (
-            "torch.compile is timed in the full run only: compiling all the cases takes "
-            "minutes on a small CPU"
+            "torch.compile is timed in the full run only: compiling all the cases "
+            "takes minutes on a small CPU"
         )
     return None
 
