@@ -324,14 +324,26 @@ def test_compute_output_shape_validates_like_build(shape):
     assert str(from_shape.value) == str(from_build.value)
 
 
+@pytest.mark.parametrize("filters", [4, 8, 16])
 @pytest.mark.parametrize("activation", ["relu", None])
-def test_inference_and_training_paths_agree(activation):
-    """TensorFlow runs inference as a 1×1 convolution and training as a matmul."""
+def test_inference_and_training_paths_agree(activation, filters):
+    """TensorFlow runs inference as a 1×1 convolution and training as a matmul;
+    PyTorch trains a layer that keeps or widens the channels as a convolution."""
     x = random_input((2, 5, 6, 8))
-    layer = Pointwise(4, activation=activation, bias_initializer="random_normal")
+    layer = Pointwise(filters, activation=activation, bias_initializer="random_normal")
     inference = keras.ops.convert_to_numpy(layer(x, training=False))
     training = keras.ops.convert_to_numpy(layer(x, training=True))
     kernel, bias = layer.get_weights()
     expected = numpy_pointwise(x, kernel, bias, activation == "relu", "channels_last")
     np.testing.assert_allclose(inference, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(training, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("filters", [4, 16])
+def test_an_empty_batch_on_either_path(filters, training):
+    """The convolution paths (TensorFlow inference, PyTorch widening training)
+    and the matmul give the same empty output."""
+    layer = Pointwise(filters)
+    y = layer(np.zeros((0, 5, 6, 8), "float32"), training=training)
+    assert tuple(y.shape) == (0, 5, 6, filters)

@@ -293,28 +293,49 @@ class Pointwise(keras.layers.Dense):
         self.input_spec = keras.layers.InputSpec(
             ndim=len(input_shape), axes={axis: input_channels}
         )
-        # Measured on TensorFlow for 2-D images only (benchmarks/, the
-        # Benchmarks page): see `call`.
-        self._convolve_in_inference = (
-            keras.backend.backend() == "tensorflow"
-            and self.data_format == "channels_last"
-            and len(input_shape) == 4
+        # Which computation each path runs, from measurements on 2-D
+        # channels_last images only (benchmarks/, the Benchmarks page): see
+        # `call`.
+        images = self.data_format == "channels_last" and len(input_shape) == 4
+        backend = keras.backend.backend()
+        self._convolve_in_inference = images and backend == "tensorflow"
+        self._convolve_in_training = (
+            images and backend == "torch" and self.filters >= input_channels
         )
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if training:
+            convolve = self._convolve_in_training
+        else:
+            convolve = self._convolve_in_inference
         # TensorFlow's convolution mishandles an empty batch (`_backend_fixes`).
-        if self._convolve_in_inference and not training and inputs.shape[0] != 0:
-            # Same product as a 1×1 convolution, chosen from measurement on
-            # both of TensorFlow's paths. Without XLA (what `compile()`
-            # picks on a CPU) oneDNN fuses bias and ReLU into the
-            # convolution, not into the matmul: with bias + ReLU 1.31× the
-            # matmul's speed at 32×56×56×64 → 256, 1.07× at 128×14×14×512 →
-            # 128, equal within noise at 32×28×28×192 → 64. Under XLA the
-            # convolution's bias and ReLU loop runs over the 4-D output, the
-            # matmul's over a 2-D view that is then reshaped: 1.13× and 1.11×.
-            # In training the matmul's backward pass is the faster one:
-            # 1.07–1.72× the convolution's without XLA, 1.03–1.84× with
-            # (benchmarks/results/tensorflow.json).
+        if convolve and inputs.shape[0] != 0:
+            # The same product as a 1×1 convolution, where measurement says
+            # the backend's convolution is the faster kernel:
+            # - TensorFlow, inference, on both of its paths. Without XLA (what
+            #   `compile()` picks on a CPU) oneDNN fuses bias and ReLU into
+            #   the convolution, not into the matmul: with bias + ReLU 1.31×
+            #   the matmul's speed at 32×56×56×64 → 256, 1.07× at
+            #   128×14×14×512 → 128, equal within noise at 32×28×28×192 → 64.
+            #   Under XLA the convolution's bias and ReLU loop runs over the
+            #   4-D output, the matmul's over a 2-D view that is then
+            #   reshaped: 1.13× and 1.11×. In training the matmul's backward
+            #   pass is the faster one: 1.07–1.72× the convolution's without
+            #   XLA, 1.03–1.84× with (benchmarks/results/tensorflow.json).
+            # - PyTorch, training, when the layer keeps or widens the channels
+            #   (2-D images, AMD EPYC, MKL's matmul against oneDNN's
+            #   convolution, forward + backward, 32×14×14 to 32×56×56
+            #   positions, 64 to 512 channels). Widening, the convolution won
+            #   at every shape, 1.05–2.35× with or without bias + ReLU (1.2–
+            #   1.5× at the benchmark's 32×56×56×64 → 256). Keeping, it won
+            #   by 1.16–1.81× up to 32×28×28 positions and 0.84–1.41× beyond.
+            #   Narrowing, the winner depends on the batch, unknown here: at
+            #   32×28×28 positions the convolution won 160 → 96 and 192 → 160
+            #   by 1.2–1.4×, at 64×32×32 the matmul won them by 1.1–1.5×, and
+            #   the matmul won most 4× and 8× reductions beyond 32×14×14
+            #   positions (up to 1.7×); so narrowing layers keep the matmul.
+            #   In inference the matmul was as fast or faster at the
+            #   benchmark's shapes.
             kernel = ops.reshape(self.kernel, (1, 1, *self.kernel.shape))
             outputs = ops.conv(inputs, kernel)
             if self.use_bias:
