@@ -300,7 +300,7 @@ class Pointwise(keras.layers.Dense):
         backend = keras.backend.backend()
         self._convolve_in_inference = images and backend == "tensorflow"
         self._convolve_in_training = (
-            images and backend == "torch" and self.filters >= input_channels
+            images and backend == "torch" and 2 * self.filters > input_channels
         )
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
@@ -322,19 +322,21 @@ class Pointwise(keras.layers.Dense):
             #   reshaped: 1.13× and 1.11×. In training the matmul's backward
             #   pass is the faster one: 1.07–1.72× the convolution's without
             #   XLA, 1.03–1.84× with (benchmarks/results/tensorflow.json).
-            # - PyTorch, training, when the layer keeps or widens the channels
-            #   (2-D images, AMD EPYC, MKL's matmul against oneDNN's
-            #   convolution, forward + backward, 32×14×14 to 32×56×56
-            #   positions, 64 to 512 channels). Widening, the convolution won
-            #   at every shape, 1.05–2.35× with or without bias + ReLU (1.2–
-            #   1.5× at the benchmark's 32×56×56×64 → 256). Keeping, it won
+            # - PyTorch, training, unless the layer at least halves the
+            #   channels (2-D images, AMD EPYC, MKL's matmul against oneDNN's
+            #   convolution, forward + backward, 32×14×14 to 64×32×32
+            #   positions, 10 to 768 channels). Widening, the convolution won
+            #   at every shape, 1.05–2.35× with or without bias + ReLU (1.15–
+            #   1.54× at the benchmark's 32×56×56×64 → 256). Keeping, it won
             #   by 1.16–1.81× up to 32×28×28 positions and 0.84–1.41× beyond.
-            #   Narrowing, the winner depends on the batch, unknown here: at
-            #   32×28×28 positions the convolution won 160 → 96 and 192 → 160
-            #   by 1.2–1.4×, at 64×32×32 the matmul won them by 1.1–1.5×, and
-            #   the matmul won most 4× and 8× reductions beyond 32×14×14
-            #   positions (up to 1.7×); so narrowing layers keep the matmul.
-            #   In inference the matmul was as fast or faster at the
+            #   Narrowing by less than half, the winner depends on the batch:
+            #   the convolution won 160 → 96 and 192 → 160 by 1.2–1.4× at
+            #   32×28×28 positions, the matmul by 1.1–1.5× at 64×32×32; NiN's
+            #   `train_on_batch` at `fit`'s default batch of 32 took 0.973×
+            #   the plain-Keras time with them convolved, 1.005× with the
+            #   matmul, and at batch 64 0.957× and 0.929×. Halving or more,
+            #   the matmul won most shapes beyond 32×14×14 positions (up to
+            #   1.7×). In inference the matmul was as fast or faster at the
             #   benchmark's shapes.
             kernel = ops.reshape(self.kernel, (1, 1, *self.kernel.shape))
             outputs = ops.conv(inputs, kernel)
