@@ -29,7 +29,7 @@ DOCS_WARNINGS := default::DeprecationWarning,ignore:__array__ implementation doe
 # then come first instead of after the summary.
 PYTEST := $(BIN)/python -c 'import sys, keras, pytest; sys.exit(pytest.main())'
 
-.PHONY: docs test lint build-docs browser tcmalloc vendor bench bench-quick digits notebooks clean
+.PHONY: docs test lint build-docs browser tcmalloc vendor bench bench-quick bench-sweep digits notebooks clean
 
 KATEX_VERSION := 0.16.47
 KATEX_DIR := docs/assets/vendor/katex
@@ -88,6 +88,14 @@ bench-quick: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks.report --print-only \
 		$(foreach backend,$(QUICK_BACKENDS),benchmarks/results/$(backend)-quick.json \
 			$$(ls benchmarks/results/$(backend)-gpu-quick.json 2>/dev/null))
+
+# Matmul against Conv2D(1×1) over many shapes, per backend (not part of `make bench`):
+# the measurement behind Pointwise's choice of computation; writes
+# benchmarks/results/<backend>-sweep.md.
+bench-sweep: $(VENV)/.test-installed
+	@for backend in $(BACKENDS); do \
+		KERAS_BACKEND=$$backend $(BIN)/python -m benchmarks.sweep || exit 1; \
+	done
 
 # Train NiN on scikit-learn's real digits (examples/digits.py; not part of `make test`):
 # the ablation and the paper's NiN on TensorFlow, then NiN on the other backends; the

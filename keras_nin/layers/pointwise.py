@@ -323,21 +323,21 @@ class Pointwise(keras.layers.Dense):
             #   pass is the faster one: 1.07–1.72× the convolution's without
             #   XLA, 1.03–1.84× with (benchmarks/results/tensorflow.json).
             # - PyTorch, training, unless the layer at least halves the
-            #   channels (2-D images, AMD EPYC, MKL's matmul against oneDNN's
-            #   convolution, forward + backward, 32×14×14 to 64×32×32
-            #   positions, 10 to 768 channels). Widening, the convolution won
-            #   at every shape, 1.05–2.35× with or without bias + ReLU (1.15–
-            #   1.54× at the benchmark's 32×56×56×64 → 256). Keeping, it won
-            #   by 1.16–1.81× up to 32×28×28 positions and 0.84–1.41× beyond.
-            #   Narrowing by less than half, the winner depends on the batch:
-            #   the convolution won 160 → 96 and 192 → 160 by 1.2–1.4× at
-            #   32×28×28 positions, the matmul by 1.1–1.5× at 64×32×32; NiN's
-            #   `train_on_batch` at `fit`'s default batch of 32 took 0.973×
-            #   the plain-Keras time with them convolved, 1.005× with the
-            #   matmul, and at batch 64 0.957× and 0.929×. Halving or more,
-            #   the matmul won most shapes beyond 32×14×14 positions (up to
-            #   1.7×). In inference the matmul was as fast or faster at the
-            #   benchmark's shapes.
+            #   channels. MKL's matmul against oneDNN's convolution, forward +
+            #   backward, 2-D images at 32×14×14 to 32×56×56 positions
+            #   (`make bench-sweep`, benchmarks/results/torch-sweep.md, AMD
+            #   EPYC). Widening, the convolution won 15 of 16 rows by 1.06–
+            #   1.92×, the other within noise. Keeping, it won by up to 1.62×
+            #   up to 32×28×28 positions, 0.92–1.11× beyond. Narrowing by
+            #   less than half, the winner depends on the batch: the
+            #   convolution by 1.18–1.59× up to 32×28×28 positions, the matmul
+            #   by 1.02–1.22× beyond; NiN's `train_on_batch` at `fit`'s
+            #   default batch of 32 took 0.973× the plain-Keras time with its
+            #   160 → 96 and 192 → 160 convolved, 1.005× with the matmul, and
+            #   at batch 64 0.957× and 0.929×. Halving or more, the matmul won
+            #   by 1.19–1.74× beyond 32×28×28 positions. In inference the
+            #   matmul is kept: the sweep's widening rows favour the
+            #   convolution up to 32×28×28 positions and the matmul beyond.
             kernel = ops.reshape(self.kernel, (1, 1, *self.kernel.shape))
             outputs = ops.conv(inputs, kernel)
             if self.use_bias:
