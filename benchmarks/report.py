@@ -351,6 +351,12 @@ def scaling_table(result: dict) -> str:
     scale = result.get("scaling")
     if not scale:
         return "Not in this result file (previous method)."
+    separately = (
+        f"Measured again after the run, in {scale['separate_run_s']:.0f} s, with "
+        "each case timed on its own (`--only-scaling`), against the run's GEMM limit."
+        if "separate_run_s" in scale
+        else ""
+    )
     rows = [
         [
             case["name"],
@@ -390,7 +396,12 @@ def scaling_table(result: dict) -> str:
         f"{path_label(result)}; GEMM limit {scale['gemm_gflops']:.1f} GFLOP/s (the "
         "best throughput of this run's square matmul, either mode, either path). "
         "Training FLOPs: 3 × the forward "
-        "pass's 2 × multiplies.\n\n" + nin + "\n\n" + pointwise
+        "pass's 2 × multiplies."
+        + (" " + separately if separately else "")
+        + "\n\n"
+        + nin
+        + "\n\n"
+        + pointwise
     )
 
 
