@@ -11,7 +11,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import cases, report, run  # noqa: E402
+from benchmarks import cases, report, run, sweep  # noqa: E402
 
 
 def test_smoke_run_writes_every_section(tmp_path, monkeypatch):
@@ -113,3 +113,35 @@ def test_the_same_function_check_catches_a_difference():
     except AssertionError:
         return
     raise AssertionError("a model with zeroed weights passed as the same function")
+
+
+def test_the_sweep_times_both_statements_of_every_shape(tmp_path):
+    output = tmp_path / "sweep.md"
+    sweep.main(["--smoke", "--output", str(output)])
+    rows = [line for line in output.read_text().splitlines() if "→" in line]
+    # Two shapes, with and without bias + ReLU, forward and forward+backward.
+    assert len(rows) == len(sweep.SMOKE_SHAPES) * 2 * 2
+    assert all(row.count("[") == 1 for row in rows)  # a median and its interval
+
+
+def test_the_scaling_section_can_be_measured_again_on_its_own(tmp_path):
+    output = tmp_path / "result.json"
+    before = {
+        "mode": "smoke",
+        "paths": {"default": "the default path"},
+        "pointwise": ["kept"],
+        "scaling": {"gemm_gflops": 50.0},
+    }
+    output.write_text(json.dumps(before))
+    run.main(["--smoke", "--only-scaling", "--output", str(output)])
+    after = json.loads(output.read_text())
+    # Only the scaling section changed, against the same run's GEMM limit.
+    assert after["pointwise"] == ["kept"]
+    assert after["scaling"]["gemm_gflops"] == 50.0
+    assert after["scaling"]["separate_run_s"] > 0
+    assert len(after["scaling"]["nin"]) == len(run.SMOKE["scaling_batches"]) * len(
+        run.SMOKE["scaling_sizes"]
+    )
+    nin = after["scaling"]["nin"][0]
+    assert nin["of_gemm"] == nin["gflops"] / 50.0
+    assert "each case timed on its own" in report.scaling_table(after)
