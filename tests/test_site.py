@@ -242,6 +242,18 @@ def test_search_results_show_no_tex_source(browser, base_url, site_dir):
     assert errors == []
 
 
+def test_search_leaves_out_the_benchmark_tables(site_dir):
+    """The generated tables are on the page but not in the index: a learner
+    typing "x" or a number would otherwise meet a wall of figures first."""
+    page = (site_dir / "benchmarks" / "index.html").read_text()
+    assert page.count("page faults/step") >= 3  # the tables are there
+    index = json.loads((site_dir / "search" / "search_index.json").read_text())
+    benchmarks = [doc for doc in index["docs"] if doc["location"].startswith("bench")]
+    assert benchmarks, "the Benchmarks page is not in the index"
+    for doc in benchmarks:
+        assert "page faults/step" not in doc["text"], doc["location"]
+
+
 PHONE = {"width": 390, "height": 844}
 SCREENSHOT_PAGES = ["", "faq/", "theory/fully-connected/", "theory/cost/"]
 
