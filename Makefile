@@ -89,7 +89,8 @@ bench-quick: $(VENV)/.test-installed
 		$(foreach backend,$(QUICK_BACKENDS),benchmarks/results/$(backend)-quick.json \
 			$$(ls benchmarks/results/$(backend)-gpu-quick.json 2>/dev/null))
 
-# Matmul against Conv2D(1×1) over many shapes, per backend (not part of `make bench`):
+# Pointwise against the matmul and Conv2D(1×1) over many shapes, per backend (not part
+# of `make bench`):
 # the measurement behind Pointwise's choice of computation; writes
 # benchmarks/results/<backend>-sweep.md.
 bench-sweep: $(VENV)/.test-installed

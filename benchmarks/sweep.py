@@ -1,24 +1,26 @@
-"""Which statement of a 1×1 layer is faster on this backend: matmul or convolution.
+"""How fast `Pointwise` is against the two other statements of a 1×1 layer.
 
     KERAS_BACKEND=torch python -m benchmarks.sweep [--output FILE]
 
 The measurement behind `Pointwise`'s choice of computation (see its `call`):
-for each shape, the bare matmul and `Conv2D(1×1)` with the same weights, with
-and without bias + ReLU, timed interleaved on the default path, forward (what
-`predict` runs) and forward+backward (what `fit` runs). Each row gives the
-matmul's time over the convolution's, with its 95% interval: above 1 the
-convolution is the faster statement. Writes a Markdown table to
-`results/<backend>-sweep.md`.
+for each shape, `Pointwise`, the bare matmul and `Conv2D(1×1)` with the same
+weights, with and without bias + ReLU, timed interleaved on the default path,
+forward (what `predict` runs) and forward+backward (what `fit` runs). Each row
+gives `Pointwise`'s speed against each of the two (the other's time over
+`Pointwise`'s) with its 95% interval: above 1 `Pointwise` is faster. Writes a
+Markdown table, headed by the machine, to `results/<backend>-sweep.md`.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import itertools
 from pathlib import Path
 
 from benchmarks import cases
 from benchmarks.harness import BACKEND, compile_step, interleaved, layer_fn
+from benchmarks.run import machine
 from benchmarks.stats import SpeedRatio
 
 RESULTS = Path(__file__).parent / "results"
@@ -42,41 +44,57 @@ CHANNELS = [
 SMOKE_SHAPES = [(2, 4, 4, 8, 16), (2, 4, 4, 16, 4)]
 
 
+RIVALS = ("matmul", "Conv2D(1×1)")
+
+
 def sweep(shapes, *, rounds: int = 7) -> list[dict]:
-    """matmul time ÷ convolution time, per shape, kind and mode."""
+    """`Pointwise`'s speed against each rival, per shape, kind and mode."""
     rows = []
     for comparison in cases.pointwise_comparisons(shapes):
         for backward in (False, True):
-            steps = {}
-            for name in ("matmul", "Conv2D(1×1)"):
-                fn, params = layer_fn(comparison.models[name], training=backward)
-                steps[name] = compile_step(fn, params, comparison.x, backward=backward)
+            steps = {
+                name: compile_step(
+                    *layer_fn(model, training=backward), comparison.x, backward=backward
+                )
+                for name, model in comparison.models.items()
+            }
             timings = interleaved(
                 steps, rounds=rounds, number=1, warmup=2, min_round_seconds=0.05
             )
-            ratio = SpeedRatio.paired(
-                timings["Conv2D(1×1)"].rounds, timings["matmul"].rounds
-            )
+            ours = timings["Pointwise"].rounds
             rows.append(
                 {
                     "case": comparison.name,
                     "mode": "forward+backward" if backward else "forward",
-                    "matmul_over_conv": ratio,
+                    **{
+                        rival: SpeedRatio.paired(ours, timings[rival].rounds)
+                        for rival in RIVALS
+                    },
                 }
             )
-            print(f"{comparison.name} {rows[-1]['mode']}: {ratio}", flush=True)
+            print(f"{comparison.name} {rows[-1]['mode']}:", flush=True)
+            for rival in RIVALS:
+                print(f"  against {rival}: {rows[-1][rival]}", flush=True)
     return rows
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[dict], about: dict) -> str:
     lines = [
-        f"Backend: {BACKEND}. matmul time ÷ `Conv2D(1×1)` time, median of the "
-        "interleaved rounds [95% interval]; above 1 the convolution is faster.",
+        f"Backend: {about['backend']} {about['backend_version']}, Keras "
+        f"{about['keras']}, Python {about['python']}; {about['cpu']}, "
+        f"{about['cores']} cores, {about['memory_gib']} GiB; {about['date']}.",
         "",
-        "| case | mode | matmul ÷ convolution |",
-        "|---|---|---|",
+        "`Pointwise`'s speed against each statement (its time over "
+        "`Pointwise`'s), median of the interleaved rounds [95% interval]; above "
+        "1 `Pointwise` is faster.",
+        "",
+        "| case | mode | against the matmul | against `Conv2D(1×1)` |",
+        "|---|---|---|---|",
     ]
-    lines += [f"| {r['case']} | {r['mode']} | {r['matmul_over_conv']} |" for r in rows]
+    lines += [
+        f"| {r['case']} | {r['mode']} | {r['matmul']} | {r['Conv2D(1×1)']} |"
+        for r in rows
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -91,7 +109,8 @@ def main(argv: list[str] | None = None) -> None:
         shapes = [(*p, *c) for p, c in itertools.product(POSITIONS, CHANNELS)]
         rounds = 7
     output = args.output or RESULTS / f"{BACKEND}-sweep.md"
-    output.write_text(table(sweep(shapes, rounds=rounds)))
+    about = {**machine(), "date": datetime.date.today().isoformat()}
+    output.write_text(table(sweep(shapes, rounds=rounds), about))
     print(f"wrote {output}")
 
 

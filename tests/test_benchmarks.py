@@ -115,13 +115,19 @@ def test_the_same_function_check_catches_a_difference():
     raise AssertionError("a model with zeroed weights passed as the same function")
 
 
-def test_the_sweep_times_both_statements_of_every_shape(tmp_path):
+def test_the_sweep_times_pointwise_against_both_statements(tmp_path):
     output = tmp_path / "sweep.md"
     sweep.main(["--smoke", "--output", str(output)])
-    rows = [line for line in output.read_text().splitlines() if "→" in line]
+    text = output.read_text()
+    rows = [line for line in text.splitlines() if "→" in line]
     # Two shapes, with and without bias + ReLU, forward and forward+backward.
     assert len(rows) == len(sweep.SMOKE_SHAPES) * 2 * 2
-    assert all(row.count("[") == 1 for row in rows)  # a median and its interval
+    # Against the matmul and Conv2D(1×1): two medians, each with its interval.
+    assert all(row.count("[") == 2 for row in rows)
+    # The machine and the versions head the table, as in run.py's results.
+    about = run.machine()
+    assert about["cpu"] in text and about["keras"] in text
+    assert f"{about['cores']} cores" in text
 
 
 def test_the_scaling_section_can_be_measured_again_on_its_own(tmp_path):

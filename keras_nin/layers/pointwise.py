@@ -20,7 +20,7 @@ from keras_nin._validation import (
     get_channel_activation,
     standardize_data_format,
 )
-from keras_nin.layers._backend_fixes import add_channel_bias
+from keras_nin.layers._backend_fixes import add_channel_bias, conv_channels_last
 from keras_nin.layers._channels import (
     apply_activation,
     check_input_shape,
@@ -295,13 +295,11 @@ class Pointwise(keras.layers.Dense):
         )
         # Which computation each path runs, from measurements on 2-D
         # channels_last images only (benchmarks/, the Benchmarks page): see
-        # `call`.
+        # `call`. JAX keeps the matmul on both.
         images = self.data_format == "channels_last" and len(input_shape) == 4
         backend = keras.backend.backend()
-        self._convolve_in_inference = images and backend == "tensorflow"
-        self._convolve_in_training = (
-            images and backend == "torch" and 2 * self.filters > input_channels
-        )
+        self._convolve_in_inference = images and backend in ("tensorflow", "torch")
+        self._convolve_in_training = images and backend == "torch"
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         if training:
@@ -322,24 +320,22 @@ class Pointwise(keras.layers.Dense):
             #   reshaped: 1.13× and 1.11×. In training the matmul's backward
             #   pass is the faster one: 1.07–1.72× the convolution's without
             #   XLA, 1.03–1.84× with (benchmarks/results/tensorflow.json).
-            # - PyTorch, training, unless the layer at least halves the
-            #   channels. MKL's matmul against oneDNN's convolution, forward +
-            #   backward, 2-D images at 32×14×14 to 32×56×56 positions
-            #   (`make bench-sweep`, benchmarks/results/torch-sweep.md, AMD
-            #   EPYC). Widening, the convolution won 15 of 16 rows by 1.06–
-            #   1.92×, the other within noise. Keeping, it won by up to 1.62×
-            #   up to 32×28×28 positions, 0.92–1.11× beyond. Narrowing by
-            #   less than half, the winner depends on the batch: the
-            #   convolution by 1.18–1.59× up to 32×28×28 positions, the matmul
-            #   by 1.02–1.22× beyond; NiN's `train_on_batch` at `fit`'s
-            #   default batch of 32 took 0.973× the plain-Keras time with its
-            #   160 → 96 and 192 → 160 convolved, 1.005× with the matmul, and
-            #   at batch 64 0.957× and 0.929×. Halving or more, the matmul won
-            #   by 1.19–1.74× beyond 32×28×28 positions. In inference the
-            #   matmul is kept: the sweep's widening rows favour the
-            #   convolution up to 32×28×28 positions and the matmul beyond.
+            # - PyTorch, both paths. oneDNN's 1×1 convolution is the faster
+            #   kernel once nothing is copied: `conv_channels_last` convolves
+            #   a transposed view, where Keras's own `ops.conv` (and so
+            #   `Conv2D(1×1)`) copies the input twice. Against the matmul
+            #   over 28 shapes (32×14×14 to 32×56×56 positions, 10 to 512
+            #   channels, widening to narrowing) with and without bias +
+            #   ReLU (`make bench-sweep`, benchmarks/results/torch-sweep.md,
+            #   AMD EPYC): forward+backward, 56 of 56 rows won, by 1.15–
+            #   2.74×; forward, 54 of 56 won, by up to 2.69×. The other two,
+            #   64 → 256 with bias + ReLU at up to 32×28×28 positions, lose
+            #   to glibc's malloc, which hands back the convolution's freed
+            #   outputs to the system so that every call page-faults them
+            #   afresh (18,784 faults a call against the matmul's 1,708):
+            #   0.36× the matmul's speed there, 1.32× with tcmalloc.
             kernel = ops.reshape(self.kernel, (1, 1, *self.kernel.shape))
-            outputs = ops.conv(inputs, kernel)
+            outputs = conv_channels_last(inputs, kernel)
             if self.use_bias:
                 outputs = ops.add(outputs, self.bias)
             return apply_activation(self.activation, outputs, self.data_format)
