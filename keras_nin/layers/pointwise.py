@@ -323,17 +323,17 @@ class Pointwise(keras.layers.Dense):
             # - PyTorch, both paths. oneDNN's 1×1 convolution is the faster
             #   kernel once nothing is copied: `conv_channels_last` convolves
             #   a transposed view, where Keras's own `ops.conv` (and so
-            #   `Conv2D(1×1)`) copies the input twice. Against the matmul
-            #   over 28 shapes (32×14×14 to 32×56×56 positions, 10 to 512
-            #   channels, widening to narrowing) with and without bias +
-            #   ReLU (`make bench-sweep`, benchmarks/results/torch-sweep.md,
-            #   AMD EPYC): forward+backward, 56 of 56 rows won, by 1.15–
-            #   2.74×; forward, 54 of 56 won, by up to 2.69×. The other two,
-            #   64 → 256 with bias + ReLU at up to 32×28×28 positions, lose
-            #   to glibc's malloc, which hands back the convolution's freed
-            #   outputs to the system so that every call page-faults them
-            #   afresh (18,784 faults a call against the matmul's 1,708):
-            #   0.36× the matmul's speed there, 1.32× with tcmalloc.
+            #   `Conv2D(1×1)`) copies the input twice. Over 44 shapes
+            #   (32×14×14 to 32×56×56 positions, 10 to 512 channels, widening
+            #   to narrowing) with and without bias + ReLU (`make
+            #   bench-sweep`, benchmarks/results/torch-sweep.md, AMD EPYC), it
+            #   beat the matmul in all 88 forward rows, by 1.07–3.16×, and all
+            #   88 forward+backward rows, by 1.19–3.88×. One caveat: timed
+            #   alone, 32×28×28×64 → 256 with bias + ReLU ran at 0.36× the
+            #   matmul's speed, because glibc's malloc handed the freed
+            #   outputs back to the system and every call page-faulted them
+            #   afresh (18,784 faults a call against 1,708); with tcmalloc,
+            #   1.32×.
             kernel = ops.reshape(self.kernel, (1, 1, *self.kernel.shape))
             outputs = conv_channels_last(inputs, kernel)
             if self.use_bias:
