@@ -60,3 +60,51 @@ def test_an_empty_batch_convolves_to_the_right_shape(data_format):
     )
     assert tuple(conv(x).shape) == tuple(conv.compute_output_shape(shape))
     assert tuple(depthwise(x).shape) == tuple(depthwise.compute_output_shape(shape))
+
+
+@pytest.mark.parametrize(
+    "ours, theirs, arguments",
+    [
+        (Conv2D, keras.layers.Conv2D, {"filters": 6, "kernel_size": 1}),
+        (Conv2D, keras.layers.Conv2D, {"filters": 6, "kernel_size": 3}),
+        (
+            Conv2D,
+            keras.layers.Conv2D,
+            {"filters": 6, "kernel_size": 3, "strides": 2, "padding": "same"},
+        ),
+        (
+            Conv2D,
+            keras.layers.Conv2D,
+            {"filters": 4, "kernel_size": (3, 2), "dilation_rate": 2},
+        ),
+        (DepthwiseConv2D, keras.layers.DepthwiseConv2D, {"kernel_size": 3}),
+        (
+            DepthwiseConv2D,
+            keras.layers.DepthwiseConv2D,
+            {"kernel_size": 3, "strides": 2, "padding": "same", "depth_multiplier": 2},
+        ),
+    ],
+)
+def test_channels_last_convolutions_train_as_keras_own(ours, theirs, arguments):
+    """On PyTorch ours convolve a transposed view where Keras copies the input:
+    the same outputs, and one SGD step leaves the same weights."""
+    x = np.random.default_rng(2).standard_normal((3, 9, 8, 4)).astype("float32")
+    models = []
+    for layer_class in (ours, theirs):
+        layer = layer_class(
+            activation="relu", bias_initializer="random_normal", **arguments
+        )
+        model = keras.Sequential([keras.Input(x.shape[1:]), layer])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        models.append(model)
+    models[0].set_weights(models[1].get_weights())
+    target_shape = (len(x), *models[1].output_shape[1:])
+    y = np.random.default_rng(3).standard_normal(target_shape).astype("float32")
+    ours_out, theirs_out = (m.predict_on_batch(x) for m in models)
+    np.testing.assert_allclose(ours_out, theirs_out, rtol=1e-5, atol=1e-5)
+    for model in models:
+        model.train_on_batch(x, y)
+    for mine, keras_own in zip(
+        models[0].get_weights(), models[1].get_weights(), strict=True
+    ):
+        np.testing.assert_allclose(mine, keras_own, rtol=1e-5, atol=1e-5)

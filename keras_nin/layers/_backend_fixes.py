@@ -12,8 +12,9 @@
 - `Conv1D`/`Conv2D`/`Conv3D`: TensorFlow's CPU kernels run channels_first
   convolutions only when oneDNN is on for this CPU, and
   `keras.layers.Conv1D.call` bypasses `convolution_op`.
-- `conv_channels_last` (used by `Conv2D` and `Pointwise`): Keras's PyTorch
-  `conv` copies a channels_last image batch twice before convolving it.
+- `conv_channels_last` (used by `Conv2D`, `DepthwiseConv2D` and
+  `Pointwise`): Keras's PyTorch `conv` copies a channels_last image batch
+  twice before convolving it.
 - `DepthwiseConv1D`/`DepthwiseConv2D`: TensorFlow's CPU kernel takes unequal
   depthwise strides only with oneDNN.
 - `empty_output`: on TensorFlow, `keras.ops.conv` returns its *input* for an
@@ -192,36 +193,48 @@ class Conv3D(_ChannelsFirstConvolution, keras.layers.Conv3D):
 
 
 class _DepthwiseConvolution(_FixedConvolution):
-    """Keras's depthwise convolutions with unequal strides on TensorFlow CPUs.
+    """Keras's depthwise convolutions with unequal strides on TensorFlow CPUs,
+    and on channels_last images without PyTorch's copies.
 
     TensorFlow's CPU kernel for a depthwise convolution takes equal strides
     only unless TensorFlow uses oneDNN on this CPU ("Current implementation
     only supports equal length strides in the row and column dimensions").
     With strides such as `(2, 1)` on a TensorFlow backend with CPUs only, the
     same computation runs as a grouped convolution (one group per input
-    channel, the same kernel reshaped), which Keras compiles with XLA.
+    channel, the same kernel reshaped), which Keras compiles with XLA. On
+    PyTorch, Keras's depthwise convolution is that grouped convolution, with
+    its two copies of a channels_last input (`conv_channels_last`).
     """
 
     def _unequal_strides_on_tensorflow_cpu(self) -> bool:
         return len(set(self.strides)) > 1 and tensorflow_cpu_only()
 
-    def _keras_call_is_right(self) -> bool:
-        return (
-            self.data_format == "channels_last"
-            and not self._unequal_strides_on_tensorflow_cpu()
+    def _grouped(self) -> bool:
+        """Whether to convolve in groups here rather than call Keras's op."""
+        images_on_torch = (
+            keras.backend.backend() == "torch"
+            and self.data_format == "channels_last"
+            and self.rank == 2
         )
+        return images_on_torch or self._unequal_strides_on_tensorflow_cpu()
+
+    def _keras_call_is_right(self) -> bool:
+        return self.data_format == "channels_last" and not self._grouped()
 
     def _convolve(self, inputs: Any) -> Any:
         arguments = {
             "strides": self.strides,
             "padding": self.padding,
             "dilation_rate": self.dilation_rate,
-            "data_format": self.data_format,
         }
-        if self._unequal_strides_on_tensorflow_cpu():
-            grouped = ops.reshape(self.kernel, (*self.kernel_size, 1, -1))
-            return ops.conv(inputs, grouped, **arguments)
-        return ops.depthwise_conv(inputs, self.kernel, **arguments)
+        if not self._grouped():
+            return ops.depthwise_conv(
+                inputs, self.kernel, data_format=self.data_format, **arguments
+            )
+        grouped = ops.reshape(self.kernel, (*self.kernel_size, 1, -1))
+        if self.data_format == "channels_last":
+            return conv_channels_last(inputs, grouped, **arguments)
+        return ops.conv(inputs, grouped, data_format=self.data_format, **arguments)
 
 
 @register_serializable
