@@ -277,7 +277,11 @@ def fold_speedup(
 
 
 def _torch_device(device: str) -> str:
-    return "cuda" if device != "cpu" else "cpu"
+    """The PyTorch device of a Keras device name: `"gpu:1"` → `"cuda:1"`."""
+    kind, _, index = device.partition(":")
+    if kind == "cpu":
+        return "cpu"
+    return f"cuda:{index or 0}"
 
 
 def gemm_limit(sections: list[dict]) -> float:
@@ -727,18 +731,22 @@ def main(argv: list[str] | None = None) -> dict:
         return result
     found = accelerators()
     print(f"== {BACKEND}: accelerators: {', '.join(found) or 'none'}", flush=True)
-    outputs = {"cpu": args.output or RESULTS / f"{BACKEND}{suffix}.json"}
+    # (device, result file): the CPU first, then the first accelerator.
+    runs = [("cpu", args.output or RESULTS / f"{BACKEND}{suffix}.json")]
     if found:
-        outputs[found[0]] = RESULTS / f"{BACKEND}-gpu{suffix}.json"
+        gpu_output = RESULTS / f"{BACKEND}-gpu{suffix}.json"
         if args.output:
-            outputs[found[0]] = args.output.with_name(
+            gpu_output = args.output.with_name(
                 f"{args.output.stem}-gpu{args.output.suffix}"
             )
-    results = {}
-    for device, output in outputs.items():
-        # Without an accelerator everything runs on the CPU already (and on
-        # PyTorch, `keras.device` breaks the integer seed variables of Dropout).
-        scope = keras.device("cpu:0" if device == "cpu" else device)
+        runs.append((found[0], gpu_output))
+    results = []
+    for device, output in runs:
+        # Without an accelerator everything runs on the CPU already. The CPU
+        # is named "cpu", not "cpu:0": on PyTorch, Keras moves each new
+        # variable `.to("cpu:0")`, which copies it into a plain tensor, and
+        # Dropout's integer seed variable then fails as a parameter.
+        scope = keras.device(device)
         with scope if found else contextlib.nullcontext():
             result = run_on(device, config, mode)
         result["accelerators"] = found
@@ -750,8 +758,8 @@ def main(argv: list[str] | None = None) -> dict:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {output} ({device}) in {result['seconds']:.0f} s")
-        results[device] = result
-    return results["cpu"]
+        results.append(result)
+    return results[0]
 
 
 if __name__ == "__main__":

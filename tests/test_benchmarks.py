@@ -115,6 +115,29 @@ def test_the_same_function_check_catches_a_difference():
     raise AssertionError("a model with zeroed weights passed as the same function")
 
 
+def test_an_accelerator_gets_its_own_result_file(tmp_path, monkeypatch):
+    """The accelerator branch of `make bench`, with the CPU standing in for a
+    GPU (this machine has none): the CPU run inside its own device scope, then
+    every case again inside the accelerator's, written next to the CPU file."""
+    monkeypatch.setitem(run.SMOKE, "fresh_process_memory", False)
+    monkeypatch.setitem(run.SMOKE, "allocator_repeats", 0)
+    monkeypatch.setattr(run, "accelerators", lambda: ["cpu"])
+    output = tmp_path / "result.json"
+    run.main(["--smoke", "--output", str(output)])
+    on_cpu = json.loads(output.read_text())
+    on_accelerator = json.loads((tmp_path / "result-gpu.json").read_text())
+    assert on_cpu["device"] == "cpu"
+    assert on_accelerator["device"] == "cpu"
+    for result in (on_cpu, on_accelerator):
+        assert result["accelerators"] == ["cpu"]
+        assert "accelerator_skipped" not in result
+        assert len(result["blocks"]) == 4
+    assert on_accelerator["training_throughput"]["keras-nin"]["images_per_s"] > 0
+    assert run._torch_device("gpu:1") == "cuda:1"
+    assert run._torch_device("cuda:0") == "cuda:0"
+    assert run._torch_device("cpu:0") == "cpu"
+
+
 def test_the_sweep_times_pointwise_against_both_statements(tmp_path):
     output = tmp_path / "sweep.md"
     sweep.main(["--smoke", "--output", str(output)])
