@@ -21,8 +21,8 @@
   empty batch (a `(0, 1, 1, 4)` input convolved to 2 channels stays
   `(0, 1, 1, 4)`), so `keras.layers.Conv2D` fails on a batch of 0.
 
-Not yet reported upstream (found offline); each is guarded by a regression
-test in `tests/test_backend_fixes.py`.
+Not yet reported upstream (found offline) but for the PyTorch copies; each is
+guarded by a regression test in `tests/test_backend_fixes.py`.
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def conv_channels_last(inputs: Any, kernel: Any, **arguments: Any) -> Any:
     copies and their page faults fewer: 1.05–8× the speed of
     `keras.layers.Conv2D` for a 1×1 convolution on the benchmark's shapes
     (`Pointwise.call`). Other backends and ranks run `ops.conv` as it is.
+    Keras fixed the first copy upstream after 3.15.1 (keras-team/keras#23279,
+    #23199); with that fix this is a view of a view, still correct.
     """
     if keras.backend.backend() != "torch" or len(inputs.shape) != 4:
         return ops.conv(inputs, kernel, data_format="channels_last", **arguments)
