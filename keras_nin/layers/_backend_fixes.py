@@ -67,7 +67,7 @@ def conv_channels_last(inputs: Any, kernel: Any, **arguments: Any) -> Any:
     oneDNN. The transposed *view* of the input already is that tensor: it is
     convolved as channels_first without a copy, and the output (channels_last
     memory) transposed back is a view too. Same kernel, same result, two
-    copies and their page faults fewer: 1.05–8× the speed of
+    copies and their page faults fewer: 1.05–7.5× the speed of
     `keras.layers.Conv2D` for a 1×1 convolution on the benchmark's shapes
     (`Pointwise.call`). Other backends and ranks run `ops.conv` as it is.
     Keras fixed the first copy upstream after 3.15.1 (keras-team/keras#23279,
