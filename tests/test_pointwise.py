@@ -328,8 +328,8 @@ def test_compute_output_shape_validates_like_build(shape):
 @pytest.mark.parametrize("activation", ["relu", None])
 def test_inference_and_training_paths_agree(activation, filters):
     """TensorFlow runs inference as a 1×1 convolution and training as a matmul;
-    PyTorch trains a layer as a convolution unless it halves the channels, and
-    runs inference as one when it widens them 4× (8 → 32)."""
+    PyTorch runs both as a convolution of a transposed view; JAX, both as the
+    matmul. Narrowing, keeping and widening (8 → 4, 5, 16, 32) match NumPy."""
     x = random_input((2, 5, 6, 8))
     layer = Pointwise(filters, activation=activation, bias_initializer="random_normal")
     inference = keras.ops.convert_to_numpy(layer(x, training=False))
@@ -343,9 +343,8 @@ def test_inference_and_training_paths_agree(activation, filters):
 @pytest.mark.parametrize("training", [False, True])
 @pytest.mark.parametrize("filters", [4, 16, 32])
 def test_an_empty_batch_on_either_path(filters, training):
-    """The convolution paths (TensorFlow inference, PyTorch training unless the
-    channels are halved, PyTorch inference widening 4×) and the matmul give the
-    same empty output."""
+    """The convolution paths (TensorFlow inference, PyTorch both) and the
+    matmul give the same empty output."""
     layer = Pointwise(filters)
     y = layer(np.zeros((0, 5, 6, 8), "float32"), training=training)
     assert tuple(y.shape) == (0, 5, 6, filters)
