@@ -346,6 +346,37 @@ def fold_table(result: dict) -> str:
     )
 
 
+def fold_overview(results: list[dict]) -> str:
+    """`fold_batch_norm`'s inference speed-up on every backend and path, for
+    the tools guide."""
+    rows = []
+    for result in results:
+        for path, timings in (result.get("fold_batch_norm") or {}).items():
+            if "skipped" in timings:
+                continue
+            rows.append(
+                [
+                    _where(result),
+                    path_label(result, path),
+                    f"{timings[UNFOLDED]['median_s'] * 1e3:.1f}",
+                    f"{timings[FOLDED]['median_s'] * 1e3:.1f}",
+                    fold_cell(result, path),
+                ]
+            )
+    if not rows:
+        return "No result file has the fold measurement yet: run `make bench`."
+    return _table(
+        [
+            "backend",
+            "path",
+            "with batch norm, ms",
+            "folded, ms",
+            "× speed of the unfolded model [95% interval]",
+        ],
+        rows,
+    )
+
+
 def scaling_table(result: dict) -> str:
     """NiN training over batch and image size; Pointwise over channel counts."""
     scale = result.get("scaling")
@@ -466,14 +497,19 @@ def _bar_cell(cases: dict | None, bar_index: int, mode: str) -> str:
     return f"{min(medians):.2f}–{max(medians):.2f}×: {counts}"
 
 
+def _where(result: dict) -> str:
+    """The backend, and the device unless it is the CPU."""
+    backend = result["machine"]["backend"]
+    device = result.get("device", "cpu")
+    return backend if device == "cpu" else f"{backend} on {device}"
+
+
 def _columns(results: list[dict]) -> list[tuple[str, dict | None]]:
     """(heading, section) per backend and path; an untimed compiled path that
     is the default one is left out."""
     columns = []
     for result in results:
-        backend = result["machine"]["backend"]
-        device = result.get("device", "cpu")
-        where = backend if device == "cpu" else f"{backend} on {device}"
+        where = _where(result)
         columns.append((f"{where}: {path_label(result)}", section(result, "default")))
         compiled = section(result, "compiled")
         if compiled is not None:
@@ -661,18 +697,30 @@ def main(argv: list[str] | None = None) -> None:
         help="print the tables; leave the page's tables and plot alone",
     )
     args = parser.parse_args(argv)
-    names = [f"{b}{gpu}.json" for gpu in ("", "-gpu") for b in BACKENDS]
-    paths = args.results or [
-        RESULTS / name for name in names if (RESULTS / name).exists()
-    ]
+    paths = args.results or committed_result_files()
     results = [json.loads(path.read_text()) for path in paths]
-    text = render(results)
-    print(summary(results), text, sep="\n\n")
+    pages = markdown_files(results)
+    print(pages["summary.md"], pages["tables.md"], sep="\n\n")
     if args.print_only:
         return
-    (RESULTS / "summary.md").write_text(summary(results) + "\n")
-    (RESULTS / "tables.md").write_text(text)
+    for name, text in pages.items():
+        (RESULTS / name).write_text(text)
     plot(results)
+
+
+def committed_result_files() -> list[Path]:
+    """The result files under `benchmarks/results/`, CPU runs first."""
+    names = [f"{b}{gpu}.json" for gpu in ("", "-gpu") for b in BACKENDS]
+    return [RESULTS / name for name in names if (RESULTS / name).exists()]
+
+
+def markdown_files(results: list[dict]) -> dict[str, str]:
+    """`{file name: text}` of the Markdown the site includes from the results."""
+    return {
+        "summary.md": summary(results) + "\n",
+        "tables.md": render(results),
+        "fold.md": fold_overview(results) + "\n",
+    }
 
 
 if __name__ == "__main__":

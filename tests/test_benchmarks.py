@@ -174,3 +174,21 @@ def test_the_scaling_section_can_be_measured_again_on_its_own(tmp_path):
     nin = after["scaling"]["nin"][0]
     assert nin["of_gemm"] == nin["gflops"] / 50.0
     assert "each case timed on its own" in report.scaling_table(after)
+
+
+def test_the_site_s_tables_are_the_report_of_the_committed_results():
+    # The site includes these files (the Benchmarks page, the tools guide): a
+    # hand edit, or a result file committed without its report, shows here.
+    results = [json.loads(p.read_text()) for p in report.committed_result_files()]
+    for name, text in report.markdown_files(results).items():
+        assert (report.RESULTS / name).read_text() == text, name
+    fold_rows = (report.RESULTS / "fold.md").read_text().splitlines()[2:]
+    timed = [
+        (result["machine"]["backend"], path)
+        for result in results
+        for path, timings in result["fold_batch_norm"].items()
+        if "skipped" not in timings
+    ]
+    assert [row.split(" | ")[0].lstrip("| ") for row in fold_rows] == [
+        backend for backend, _ in timed
+    ]
