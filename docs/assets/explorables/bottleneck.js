@@ -10,6 +10,9 @@
 (function () {
   "use strict";
 
+  var common = window.kerasNinExplorables;
+  var el = common.el, fmt = common.fmt;
+
   var FIELDS = [
     { name: "H", label: "Height H", value: 28, max: 1024 },
     { name: "W", label: "Width W", value: 28, max: 1024 },
@@ -19,13 +22,6 @@
     { name: "R", label: "1×1 reduction R", value: 16, max: 4096 },
   ];
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-  function fmt(n) { return n.toLocaleString("en-US"); }
 
   function counts(v) {
     var positions = v.H * v.W, kk = v.k * v.k;

@@ -13,6 +13,9 @@
 (function () {
   "use strict";
 
+  var common = window.kerasNinExplorables;
+  var el = common.el, fixed = common.fixed;
+
   var P = 4, C = 3, H = 3, F = 2;
 
   // A small seeded generator (mulberry32): "Randomise" draws the next weights.
@@ -42,16 +45,6 @@
   }
   function relu(m) { return m.map(function (row) { return row.map(function (v) { return Math.max(0, v); }); }); }
   function scaled(m, scale) { return m.map(function (row) { return row.map(function (v) { return v / scale; }); }); }
-  function fixed(value, scale, digits) {
-    var text = (value / scale).toFixed(digits);
-    return text === "-" + (0).toFixed(digits) ? (0).toFixed(digits) : text.replace("-", "−");
-  }
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
   function compute(weights, useRelu) {
     var pre = product(weights.X, weights.W1); // hundredths

@@ -13,6 +13,9 @@
 (function () {
   "use strict";
 
+  var common = window.kerasNinExplorables;
+  var el = common.el, fixed = common.fixed, fmt = common.fmt;
+
   var SIZE = 6;
 
   // A deterministic integer hash of (a, b, c, salt): same numbers on every load.
@@ -27,17 +30,6 @@
   function weight(c, f) { return (hash(c, f, 0, 2) % 11) - 5; } // tenths, −0.5 … 0.5
   function bias(f) { return (hash(f, 0, 0, 3) % 5) - 2; } // tenths, −0.2 … 0.2
 
-  function fixed(value, scale, digits) {
-    var text = (value / scale).toFixed(digits);
-    return text === "-" + (0).toFixed(digits) ? (0).toFixed(digits) : text.replace("-", "−");
-  }
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-  function fmt(n) { return n.toLocaleString("en-US"); }
 
   function setup(root) {
     var state = { C: 32, F: 4, row: 2, col: 3 };
