@@ -37,6 +37,12 @@ from keras_nin._validation import channel_axis
 from keras_nin.layers._registry import register_serializable
 
 
+def is_empty(tensor: Any) -> bool:
+    """Whether `tensor` has no element (a batch of 0): TensorFlow's convolution
+    and pooling kernels mishandle it, and its bias guess misreads it."""
+    return 0 in tuple(tensor.shape)
+
+
 def add_channel_bias(outputs: Any, bias: Any, data_format: str) -> Any:
     """`outputs + bias` along the channel axis, bias first (see module doc).
 
@@ -44,7 +50,7 @@ def add_channel_bias(outputs: Any, bias: Any, data_format: str) -> Any:
     to add to, and TensorFlow's guess would take the empty tensor, whose
     zero-sized axes it squeezes away, for the bias.
     """
-    if 0 in tuple(outputs.shape):
+    if is_empty(outputs):
         return outputs
     shape = [1] * len(outputs.shape)
     shape[channel_axis(data_format)] = -1
@@ -53,7 +59,7 @@ def add_channel_bias(outputs: Any, bias: Any, data_format: str) -> Any:
 
 def empty_output(layer: keras.layers.Layer, inputs: Any) -> Any | None:
     """The correctly shaped empty output of `layer` for an empty batch, else None."""
-    if 0 not in tuple(inputs.shape):
+    if not is_empty(inputs):
         return None
     shape = layer.compute_output_shape(tuple(inputs.shape))
     return ops.zeros(shape, dtype=layer.compute_dtype)

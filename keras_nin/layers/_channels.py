@@ -15,6 +15,7 @@ import keras
 from keras import ops
 
 from keras_nin._validation import channel_axis
+from keras_nin.layers._backend_fixes import is_empty
 
 MAX_GROUPS = 32
 
@@ -114,7 +115,7 @@ def subsample(inputs: Any, strides: Sequence[int], data_format: str) -> Any:
     if (
         keras.backend.backend() == "tensorflow"
         and data_format == "channels_last"
-        and inputs.shape[0] != 0
+        and not is_empty(inputs)
     ):
         # The same positions, taken by a pooling of size 1: TensorFlow's
         # strided slice and its gradient are slow on the CPU. Measured on

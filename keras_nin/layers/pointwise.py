@@ -20,7 +20,11 @@ from keras_nin._validation import (
     get_channel_activation,
     standardize_data_format,
 )
-from keras_nin.layers._backend_fixes import add_channel_bias, conv_channels_last
+from keras_nin.layers._backend_fixes import (
+    add_channel_bias,
+    conv_channels_last,
+    is_empty,
+)
 from keras_nin.layers._channels import (
     apply_activation,
     check_input_shape,
@@ -307,7 +311,7 @@ class Pointwise(keras.layers.Dense):
         else:
             convolve = self._convolve_in_inference
         # TensorFlow's convolution mishandles an empty batch (`_backend_fixes`).
-        if convolve and inputs.shape[0] != 0:
+        if convolve and not is_empty(inputs):
             # The same product as a 1×1 convolution, where measurement says
             # the backend's convolution is the faster kernel:
             # - TensorFlow, inference, on both of its paths. Without XLA (what
