@@ -188,6 +188,37 @@ def test_sequential_model_with_energy():
     assert new.get_layer("a_reduce").units == 3
 
 
+def test_constraints_penalties_and_frozen_models():
+    inputs = keras.Input((5, 5, 12))
+    outputs = Pointwise(
+        10,
+        kernel_constraint=keras.constraints.NonNeg(),
+        bias_constraint=keras.constraints.NonNeg(),
+        activity_regularizer=keras.regularizers.L2(0.1),
+        name="first",
+    )(inputs)
+    model = keras.Model(inputs, outputs)
+    # The SVD factors of a non-negative kernel have negative entries.
+    with pytest.warns(
+        UserWarning, match="left out the kernel_constraint of layer 'first'"
+    ):
+        factorized = factorize(model, {"first": 3})
+    reduce, expand = (
+        factorized.get_layer("first_reduce"),
+        factorized.get_layer("first_expand"),
+    )
+    assert reduce.kernel_constraint is None and expand.kernel_constraint is None
+    assert isinstance(expand.bias_constraint, keras.constraints.NonNeg)
+    # The penalty on the layer's output stays on the output.
+    assert reduce.activity_regularizer is None
+    assert isinstance(expand.activity_regularizer, keras.regularizers.L2)
+
+    model = functional_model()
+    model.trainable = False
+    factorized = factorize(model, {"first": 3})
+    assert not factorized.trainable and not factorized.trainable_weights
+
+
 def test_break_even_rank():
     assert break_even_rank(96, 64) == pytest.approx(38.4)
     assert break_even_rank(16, 16) == 8

@@ -245,6 +245,46 @@ def test_unfoldable_norms_are_kept_and_listed():
     assert_close(predict(folded, x), predict(model, x))
 
 
+def test_constraints_are_dropped_and_said_and_a_frozen_model_stays_frozen():
+    # A NonNeg bias would clip the folded bias (the norm's shift, negative
+    # here) at the first training step, and change the model.
+    model = keras.Sequential(
+        [
+            keras.Input((6, 6, 3)),
+            keras.layers.Conv2D(
+                4, 3, bias_constraint=keras.constraints.NonNeg(), name="conv"
+            ),
+            keras.layers.BatchNormalization(
+                beta_initializer=keras.initializers.Constant(-1.0)
+            ),
+            layers.NiNBlock(
+                4,
+                3,
+                normalization="batch",
+                kernel_constraint=keras.constraints.MaxNorm(2.0),
+                name="block",
+            ),
+        ]
+    )
+    randomize_norms(model)
+    with pytest.warns(UserWarning, match="dropped the weight constraints") as record:
+        folded = fold_batch_norm(model)
+    (message,) = [str(w.message) for w in record if "constraints" in str(w.message)]
+    assert "'conv' (bias_constraint)" in message
+    assert "'block' (kernel_constraint)" in message
+    conv = folded.get_layer("conv")
+    assert conv.bias_constraint is None
+    assert np.min(keras.ops.convert_to_numpy(conv.bias)) < 0
+    assert folded.get_layer("block").get_config()["kernel_constraint"] is None
+    x = RNG.standard_normal((2, 6, 6, 3)).astype("float32")
+    assert_close(predict(folded, x), predict(model, x))
+
+    model.trainable = False
+    with pytest.warns(UserWarning):
+        folded = fold_batch_norm(model)
+    assert not folded.trainable and not folded.trainable_weights
+
+
 def test_model_without_batch_norm_is_copied_and_says_so():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     with pytest.warns(UserWarning, match="no batch normalization to fold"):

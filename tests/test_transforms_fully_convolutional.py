@@ -152,6 +152,185 @@ def test_global_pooling_head_equals_the_model_crop_by_crop(pooling, data_format)
     assert_close(scores, crops_oracle(model, big, (8, 8), 2, data_format))
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_keepdims_pooling_then_1x1_convolution_head(data_format):
+    # keras.applications.MobileNet's head: a global pooling keeping a 1×1 map,
+    # a 1×1 convolution to the classes, a Reshape to a vector, a softmax.
+    last = data_format == "channels_last"
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3) if last else (3, 8, 8)),
+            keras.layers.Conv2D(
+                6, 3, strides=2, activation="relu", data_format=data_format
+            ),
+            keras.layers.GlobalAveragePooling2D(keepdims=True, data_format=data_format),
+            keras.layers.Dropout(0.5),
+            keras.layers.Conv2D(5, 1, data_format=data_format, name="classes"),
+            keras.layers.Reshape((5,), name="to_vector"),
+            keras.layers.Activation("softmax"),
+        ]
+    )
+    converted = to_fully_convolutional(model)
+    assert "to_vector" not in [layer.name for layer in converted.layers]
+    x = RNG.standard_normal((2, *model.input_shape[1:])).astype("float32")
+    assert_close(
+        channels_last_map(predict(converted, x), data_format)[:, 0, 0],
+        predict(model, x),
+    )
+    big = RNG.standard_normal((2, 12, 14, 3) if last else (2, 3, 12, 14))
+    scores = channels_last_map(predict(converted, big.astype("float32")), data_format)
+    assert scores.shape == (2, 3, 4, 5)
+    assert_close(
+        scores, crops_oracle(model, big.astype("float32"), (8, 8), 2, data_format)
+    )
+
+
+def test_a_global_pooling_inside_the_body_stays_global():
+    # Squeeze-and-excitation (EfficientNet, MobileNetV3): a pooling whose
+    # output rescales the map it pooled is body, not head.
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(6, 3, activation="relu")(inputs)
+    squeeze = keras.layers.GlobalAveragePooling2D(name="squeeze")(x)
+    squeeze = keras.layers.Reshape((1, 1, 6))(squeeze)
+    squeeze = keras.layers.Conv2D(6, 1, activation="sigmoid")(squeeze)
+    x = keras.layers.Multiply()([x, squeeze])
+    x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
+    outputs = keras.layers.Dense(4, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    converted = to_fully_convolutional(model)
+    assert isinstance(
+        converted.get_layer("squeeze"), keras.layers.GlobalAveragePooling2D
+    )
+    assert isinstance(converted.get_layer("head_pool"), keras.layers.AveragePooling2D)
+    x = RNG.standard_normal((2, 8, 8, 3)).astype("float32")
+    assert_close(predict(converted, x)[:, 0, 0], predict(model, x))
+    big = RNG.standard_normal((1, 10, 12, 3)).astype("float32")
+    assert predict(converted, big).shape == (1, 3, 5, 4)
+
+
+def test_keras_applications_mobilenet():
+    # Its head: GlobalAveragePooling2D(keepdims=True), Dropout, a 1×1 Conv2D
+    # to the classes, Reshape((classes,)), softmax.
+    model = keras.applications.MobileNet(
+        input_shape=(32, 32, 3), alpha=0.25, weights=None, classes=7
+    )
+    converted = to_fully_convolutional(model)
+    x = RNG.random((2, 32, 32, 3)).astype("float32")
+    assert_close(predict(converted, x)[:, 0, 0], predict(model, x))
+    big = RNG.random((1, 64, 96, 3)).astype("float32")
+    assert predict(converted, big).shape == (1, 2, 3, 7)
+
+
+def test_keepdims_pooling_then_flatten_or_dense():
+    for head in (
+        [keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")],
+        [keras.layers.Dense(4, activation="softmax"), keras.layers.Flatten()],
+    ):
+        model = keras.Sequential(
+            [
+                keras.Input((7, 7, 3)),
+                keras.layers.Conv2D(6, 3, activation="relu"),
+                keras.layers.GlobalMaxPooling2D(keepdims=True),
+                *head,
+            ]
+        )
+        converted = to_fully_convolutional(model)
+        big = RNG.standard_normal((2, 9, 10, 3)).astype("float32")
+        assert_close(
+            predict(converted, big),
+            crops_oracle(model, big, (7, 7), 1, "channels_last"),
+        )
+
+
+def test_a_lora_head_converts_with_its_merged_kernel_and_a_quantized_one_is_refused():
+    def classifier():
+        return keras.Sequential(
+            [
+                keras.Input((6, 6, 2)),
+                keras.layers.Conv2D(3, 3, activation="relu"),
+                keras.layers.Flatten(),
+                keras.layers.Dense(4, name="head"),
+            ]
+        )
+
+    model = classifier()
+    head = model.get_layer("head")
+    head.enable_lora(2)
+    # LoRA's B starts at zero: make the low-rank update count.
+    head.lora_kernel_b.assign(RNG.standard_normal((2, 4)).astype("float32"))
+    merged = keras.ops.convert_to_numpy(head._kernel) + keras.ops.convert_to_numpy(
+        head.lora_kernel_a
+    ) @ keras.ops.convert_to_numpy(head.lora_kernel_b) * (head.lora_alpha / 2)
+    converted = to_fully_convolutional(model)
+    kernel = keras.ops.convert_to_numpy(converted.get_layer("head").kernel)
+    np.testing.assert_allclose(kernel.reshape(-1, 4), merged, rtol=1e-5, atol=1e-6)
+    x = RNG.standard_normal((2, 6, 6, 2)).astype("float32")
+    assert_close(predict(converted, x)[:, 0, 0], predict(model, x))
+
+    model = classifier()
+    model.get_layer("head").quantize("int8")
+    with pytest.raises(
+        ValueError, match=r"'head' \(Dense\): it is quantized \('int8'\)"
+    ):
+        to_fully_convolutional(model)
+
+
+def test_frozen_layers_regularizers_and_constraints_carry_over():
+    l2 = keras.regularizers.L2(0.1)
+    model = keras.Sequential(
+        [
+            keras.Input((6, 6, 2)),
+            keras.layers.Conv2D(3, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(
+                4,
+                kernel_regularizer=l2,
+                bias_regularizer=l2,
+                kernel_constraint=keras.constraints.NonNeg(),
+                name="flat_dense",
+            ),
+            keras.layers.Dense(
+                2,
+                kernel_constraint=keras.constraints.MaxNorm(1.0),
+                trainable=False,
+                name="frozen",
+            ),
+        ]
+    )
+    converted = to_fully_convolutional(model)
+    # An L2 penalty is a sum over the weights: the reshaped kernel's is equal.
+    np.testing.assert_allclose(
+        [float(keras.ops.convert_to_numpy(loss)) for loss in converted.losses],
+        [float(keras.ops.convert_to_numpy(loss)) for loss in model.losses],
+        rtol=1e-6,
+    )
+    flat = converted.get_layer("flat_dense")
+    assert isinstance(flat.kernel_constraint, keras.constraints.NonNeg)
+    frozen = converted.get_layer("frozen")
+    assert not frozen.trainable
+    assert isinstance(frozen.kernel_constraint, keras.constraints.MaxNorm)
+
+    model.trainable = False
+    assert converted_trainable_count(to_fully_convolutional(model)) == 0
+
+    orthogonal = keras.Sequential(
+        [
+            keras.Input((4, 4, 2)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(
+                3, kernel_regularizer=keras.regularizers.OrthogonalRegularizer()
+            ),
+        ]
+    )
+    with pytest.warns(UserWarning, match="left out the kernel_regularizer"):
+        converted = to_fully_convolutional(orthogonal)
+    assert converted.layers[-1].kernel_regularizer is None
+
+
+def converted_trainable_count(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
 def test_sequences_with_global_pooling_1d():
     model = keras.Sequential(
         [
@@ -226,8 +405,9 @@ def test_layers_that_stop_the_conversion_are_named():
 
 def test_bad_input():
     no_head = keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Conv2D(3, 3)])
-    with pytest.raises(ValueError, match=r"argument `model`.*Flatten"):
+    with pytest.raises(ValueError, match=r"argument `model`.*Flatten") as error:
         to_fully_convolutional(no_head)
+    assert "<Sequential name=" in str(error.value)  # the user's model, not a copy
     with pytest.raises(TypeError, match=r"argument `model`.*Received: model='a'"):
         to_fully_convolutional("a")
     unknown = keras.Sequential(

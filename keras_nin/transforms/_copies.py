@@ -75,3 +75,13 @@ def as_functional(model: keras.Sequential) -> keras.Model:
     for layer in model.layers:
         outputs = copy_any(layer)(outputs)
     return keras.Model(inputs, outputs, name=model.name)
+
+
+def keep_frozen(original: keras.Model, new: keras.Model) -> keras.Model:
+    """`new`, frozen as a whole if `original` was (`model.trainable = False`).
+
+    Each copied layer keeps its own `trainable`; this carries the model's.
+    """
+    if not original.trainable:
+        new.trainable = False
+    return new

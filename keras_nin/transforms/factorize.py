@@ -21,7 +21,7 @@ import numpy as np
 
 from keras_nin._validation import _invalid, check_positive_int, check_real
 from keras_nin.layers import Pointwise
-from keras_nin.transforms._copies import built_input_shape, copy_any
+from keras_nin.transforms._copies import built_input_shape, copy_any, keep_frozen
 
 _CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
 
@@ -153,9 +153,17 @@ def _pair(layer: keras.layers.Layer, kind: str, rank: int) -> list[keras.layers.
     expand_kernel = root[:, None] * vt[:rank]
     config = layer.get_config()
     size = {"dense": "units"}.get(kind, "filters")
-    linear = {"activation": None, "use_bias": False}
+    if config.get("kernel_constraint"):
+        warnings.warn(
+            f"factorize left out the kernel_constraint of layer '{layer.name}': "
+            "the SVD factors need not meet it.",
+            stacklevel=4,
+        )
+    # The output's activation, bias and activity penalty stay on the expand.
+    linear = {"activation": None, "use_bias": False, "activity_regularizer": None}
     if kind == "pointwise":
         config.update(mode=None, ratio=None)
+    config["kernel_constraint"] = None
     reduce_config = {**config, size: rank, **linear, "name": f"{layer.name}_reduce"}
     expand_config = {
         **config,
@@ -367,7 +375,7 @@ def factorize(
             raise TypeError(
                 _invalid("target", target, "a functional or Sequential model")
             )
-        return _factorize_model(target, rank, energy)
+        return keep_frozen(target, _factorize_model(target, rank, energy))
     if not isinstance(target, keras.layers.Layer):
         raise TypeError(
             _invalid("target", target, "a Keras layer or a functional model")

@@ -21,6 +21,7 @@ from keras_nin.transforms._copies import (
     built_input_shape,
     check_graph_model,
     copy_layer,
+    keep_frozen,
 )
 
 _CONVOLUTIONS = (
@@ -96,12 +97,27 @@ def folded_weights(
     return kernel, bias * scale + shift
 
 
+def _without_constraints(config: dict) -> tuple[dict, list[str]]:
+    """`config` with no weight constraint, and the names of those removed.
+
+    The folded weights need not meet a constraint of the original's: a
+    `NonNeg` bias, say, would clip a folded bias (which takes the norm's
+    shift) at the first training step.
+    """
+    dropped = sorted(
+        key for key, value in config.items() if key.endswith("_constraint") and value
+    )
+    return {**config, **dict.fromkeys(dropped)}, dropped
+
+
 def _fold_layer(
-    layer: keras.layers.Layer, bn: keras.layers.BatchNormalization
+    layer: keras.layers.Layer, bn: keras.layers.BatchNormalization, log: _Log
 ) -> keras.layers.Layer:
     """A new layer, built, computing `bn(layer(x))` in inference."""
     kernel, bias = folded_weights(layer, bn)
-    new = type(layer).from_config({**layer.get_config(), "use_bias": True})
+    config, dropped = _without_constraints(layer.get_config())
+    log.dropped(layer.name, dropped)
+    new = type(layer).from_config({**config, "use_bias": True})
     new.build(built_input_shape(layer))
     new.kernel.assign(kernel.astype(new.kernel.dtype))
     new.bias.assign(bias.astype(new.bias.dtype))
@@ -157,6 +173,7 @@ def _fold_block(block: keras.layers.Layer, log: _Log) -> keras.layers.Layer:
         )
         return copy_layer(block)
     attributes = _sublayer_attributes(block)
+    config, dropped = _without_constraints(config)
     new = type(block).from_config({**config, "normalization": None})
     new.build(built_input_shape(block))
     new_attributes = _sublayer_attributes(new)
@@ -185,6 +202,7 @@ def _fold_block(block: keras.layers.Layer, log: _Log) -> keras.layers.Layer:
             f"the `<name>` / `<name>_norm` convention: {error})"
         )
         return copy_layer(block)
+    log.dropped(block.name, dropped)
     return new
 
 
@@ -197,7 +215,13 @@ class _Log:
     def __init__(self) -> None:
         self.folded: list[str] = []
         self.unfolded: list[str] = []
+        self.constraints: list[str] = []
         self.reasons: dict[int, str] = {}
+
+    def dropped(self, name: str, constraints: list[str]) -> None:
+        """Record the weight constraints a folded layer no longer has."""
+        if constraints:
+            self.constraints.append(f"'{name}' ({', '.join(constraints)})")
 
 
 def _clone(layer: keras.layers.Layer, log: _Log) -> keras.layers.Layer:
@@ -218,7 +242,7 @@ def _fold_pair(
     layer: keras.layers.Layer, bn: keras.layers.BatchNormalization, log: _Log
 ) -> keras.layers.Layer:
     log.folded.append(f"'{bn.name}' into '{layer.name}'")
-    return _fold_layer(layer, bn)
+    return _fold_layer(layer, bn, log)
 
 
 def _output_rank(layer: keras.layers.Layer) -> int | None:
@@ -344,6 +368,10 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
     up to float rounding. In training the folded model differs: there is no
     batch statistic left to compute.
 
+    The folded layers have no weight constraint (a `NonNeg` bias, say), since
+    their new weights need not meet it; each one dropped is listed in a
+    `UserWarning`. A model frozen as a whole (`trainable=False`) stays frozen.
+
     Batch norms it cannot fold (after a pooling or an activation, on another
     axis, after a layer whose output is used elsewhere) and blocks with
     `normalization="layer"` or `"group"` are kept unchanged and listed in a
@@ -382,7 +410,15 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
             _invalid("model", model, "a functional or Sequential keras.Model")
         )
     log = _Log()
-    folded = _fold_model(model, log)
+    folded = keep_frozen(model, _fold_model(model, log))
+    if log.constraints:
+        warnings.warn(
+            "fold_batch_norm dropped the weight constraints of the layers it "
+            "folded a norm into, which the folded weights need not meet: "
+            + "; ".join(log.constraints)
+            + ".",
+            stacklevel=2,
+        )
     if log.unfolded:
         warnings.warn(
             f"fold_batch_norm left {len(log.unfolded)} normalization layer(s) of "

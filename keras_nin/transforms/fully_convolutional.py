@@ -10,6 +10,7 @@ vector per window.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import keras
@@ -17,7 +18,12 @@ import numpy as np
 
 from keras_nin._validation import _invalid
 from keras_nin.layers import Pointwise, spatial_conv
-from keras_nin.transforms._copies import as_functional, check_graph_model, copy_any
+from keras_nin.transforms._copies import (
+    as_functional,
+    check_graph_model,
+    copy_any,
+    keep_frozen,
+)
 
 _HEAD_STARTS = (
     keras.layers.Flatten,
@@ -60,6 +66,11 @@ _MERGES = (
     keras.layers.Minimum,
 )
 _CHANNEL_ACTIVATIONS = ("softmax", "log_softmax")
+_CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
+# Penalties and constraints that act on each weight alone, so they mean the
+# same on a Dense kernel and on that kernel reshaped to a convolution's.
+_PER_WEIGHT = (keras.regularizers.L1, keras.regularizers.L2, keras.regularizers.L1L2)
+_PER_WEIGHT_CONSTRAINTS = (keras.constraints.NonNeg,)
 
 
 class _Flat:
@@ -106,7 +117,8 @@ def _stops(layer: keras.layers.Layer, why: str) -> ValueError:
 class _Plan:
     """What becomes of each layer: kept, skipped or replaced."""
 
-    def __init__(self) -> None:
+    def __init__(self, head_starts: set[int]) -> None:
+        self.head_starts = head_starts  # ids of the layers that start a head
         self.replacements: dict[int, Any] = {}
         self.skipped: set[int] = set()
         # A layer applied after the replacement of a layer (by original id).
@@ -118,9 +130,9 @@ class _Plan:
         """Record what to do with `layer`; return the state of its output."""
         head = [state for state in states if state is not None]
         if not head:
-            if isinstance(layer, _HEAD_STARTS):
+            if id(layer) in self.head_starts:
                 return self._start(layer, inputs[0])
-            if isinstance(layer, keras.layers.Reshape):
+            if isinstance(layer, keras.layers.Reshape) and len(inputs[0].shape) > 2:
                 raise _stops(
                     layer,
                     f"it reshapes to the fixed shape {layer.target_shape}, so "
@@ -147,7 +159,7 @@ class _Plan:
                 "only Dense, dropout, noise and element-wise activations may "
                 "come between Flatten and the first Dense",
             )
-        return self._on_map(layer, state)
+        return self._on_map(layer, state, inputs[0])
 
     def _start(self, layer: keras.layers.Layer, tensor: Any) -> Any:
         shape = tuple(tensor.shape[1:])
@@ -181,11 +193,23 @@ class _Plan:
         return _Map(data_format, len(tensor.shape))
 
     def _dense(self, layer: keras.layers.Dense, state: Any, tensor: Any) -> Any:
-        if len(tensor.shape) != 2:
+        if len(tensor.shape) != 2 and not (
+            isinstance(state, _Map)
+            and state.data_format == "channels_last"
+            and _one_position(tensor, state.data_format)
+        ):
             raise _stops(
                 layer, f"its input has shape {tuple(tensor.shape)}, not a vector"
             )
-        kernel = keras.ops.convert_to_numpy(layer.kernel.value)
+        quantized = getattr(layer, "quantization_mode", None)
+        if quantized:
+            raise _stops(
+                layer,
+                f"it is quantized ({quantized!r}); convert the float model, then "
+                "quantize the result",
+            )
+        # With LoRA, `kernel` is the merged kernel: the conversion keeps it.
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
         weights = [kernel]
         if layer.use_bias:
             weights.append(keras.ops.convert_to_numpy(layer.bias.value))
@@ -207,6 +231,8 @@ class _Plan:
             "data_format": state.data_format,
             "name": layer.name,
             "dtype": layer.dtype_policy,
+            "trainable": layer.trainable,
+            **_penalties(layer, reshaped=isinstance(state, _Flat)),
         }
         if isinstance(state, _Flat):
             weights[0] = _flat_kernel(kernel, state)
@@ -222,9 +248,16 @@ class _Plan:
         self.replacements[id(layer)] = new
         return _Map(state.data_format, rank)
 
-    def _on_map(self, layer: keras.layers.Layer, state: _Map) -> Any:
+    def _on_map(self, layer: keras.layers.Layer, state: _Map, tensor: Any) -> Any:
         axis = -1 if state.data_format == "channels_last" else 1
         if isinstance(layer, (*_ELEMENTWISE, *_MERGES)):
+            return state
+        if _is_one_by_one(layer, state):
+            return state  # already a convolution over the channels
+        if _flattens_channels(layer, tensor, state):
+            # The original flattened a 1×1 map (a pooling with keepdims=True)
+            # to its channels: on the map, nothing to do.
+            self.skipped.add(id(layer))
             return state
         if isinstance(layer, keras.layers.Activation):
             name = _activation_name(layer)
@@ -258,9 +291,73 @@ class _Plan:
             return state
         raise _stops(
             layer,
-            "it follows the classifier head; expected Dense, dropout, noise, "
-            "activations, Softmax, BatchNormalization or element-wise merges",
+            "it follows the classifier head; expected Dense, 1×1 convolutions, "
+            "dropout, noise, activations, Softmax, BatchNormalization, "
+            "element-wise merges, or a Flatten of a 1×1 map",
         )
+
+
+def _one_position(tensor: Any, data_format: str) -> bool:
+    """Whether `tensor` is a map of spatial size 1 (a pooling's keepdims)."""
+    shape = tuple(tensor.shape[1:])
+    spatial = shape[:-1] if data_format == "channels_last" else shape[1:]
+    return len(spatial) > 0 and all(size == 1 for size in spatial)
+
+
+def _is_one_by_one(layer: keras.layers.Layer, state: _Map) -> bool:
+    """A `Pointwise`, or a 1×1 stride-1 convolution, over the map's channels."""
+    if isinstance(layer, Pointwise):
+        return layer.data_format == state.data_format
+    return (
+        isinstance(layer, _CONVOLUTIONS)
+        and set(layer.kernel_size) == {1}
+        and set(layer.strides) == {1}
+        and layer.data_format == state.data_format
+        and len(layer.kernel_size) == state.rank - 2
+    )
+
+
+def _flattens_channels(layer: keras.layers.Layer, tensor: Any, state: _Map) -> bool:
+    """A `Flatten`, or a `Reshape` to `(channels,)`, of a 1×1 map."""
+    if not _one_position(tensor, state.data_format):
+        return False
+    if isinstance(layer, keras.layers.Flatten):
+        return True
+    channels = tensor.shape[-1 if state.data_format == "channels_last" else 1]
+    return isinstance(layer, keras.layers.Reshape) and tuple(layer.target_shape) in (
+        (channels,),
+        (-1,),
+    )
+
+
+def _penalties(layer: keras.layers.Dense, reshaped: bool) -> dict[str, Any]:
+    """The Dense layer's regularizers and constraints, for its convolution.
+
+    A kernel reshaped to `(*window, C, units)` keeps the penalties and
+    constraints that act on each weight alone; the others (an orthogonality
+    penalty, a max-norm over an axis) would mean something else, and are left
+    out with a warning.
+    """
+    kept = {
+        "bias_regularizer": layer.bias_regularizer,
+        "activity_regularizer": layer.activity_regularizer,
+        "bias_constraint": layer.bias_constraint,
+    }
+    kernel = {
+        "kernel_regularizer": (layer.kernel_regularizer, _PER_WEIGHT),
+        "kernel_constraint": (layer.kernel_constraint, _PER_WEIGHT_CONSTRAINTS),
+    }
+    for name, (value, per_weight) in kernel.items():
+        if value is None or not reshaped or isinstance(value, per_weight):
+            kept[name] = value
+        else:
+            warnings.warn(
+                f"to_fully_convolutional left out the {name} of layer "
+                f"'{layer.name}' ({type(value).__name__}): on the kernel reshaped "
+                "to a convolution's it would not mean the same.",
+                stacklevel=6,
+            )
+    return kept
 
 
 def _activation_name(layer: keras.layers.Activation) -> str:
@@ -315,10 +412,38 @@ def _nodes_in_order(model: keras.Model) -> list[Any]:
     ]
 
 
-def _convert_functional(model: keras.Model) -> keras.Model:
-    plan = _Plan()
+def _head_starts(nodes: list[Any]) -> set[int]:
+    """The `Flatten` and global-pooling layers that start a classifier head.
+
+    One starts a head when all that is computed from its output reaches the
+    outputs without meeting a tensor computed otherwise. A global pooling
+    whose output rescales the map it pooled (squeeze-and-excitation) is part
+    of the body: it stays a global pooling.
+    """
+    starts = set()
+    for index, start in enumerate(nodes):
+        if not isinstance(start.operation, _HEAD_STARTS):
+            continue
+        downstream = {id(tensor) for tensor in start.output_tensors}
+        closed = True
+        for node in nodes[index + 1 :]:
+            inputs = [id(tensor) for tensor in node.input_tensors]
+            if not any(tensor in downstream for tensor in inputs):
+                continue
+            if not all(tensor in downstream for tensor in inputs):
+                closed = False
+                break
+            downstream.update(id(tensor) for tensor in node.output_tensors)
+        if closed:
+            starts.add(id(start.operation))
+    return starts
+
+
+def _convert_functional(model: keras.Model, original: keras.Model) -> keras.Model:
+    nodes = _nodes_in_order(model)
+    plan = _Plan(_head_starts(nodes))
     states: dict[int, Any] = {}
-    for node in _nodes_in_order(model):
+    for node in nodes:
         layer = node.operation
         if isinstance(layer, keras.layers.InputLayer):
             continue
@@ -330,7 +455,7 @@ def _convert_functional(model: keras.Model) -> keras.Model:
         raise ValueError(
             _invalid(
                 "model",
-                model,
+                original,
                 "a classifier whose output comes from a Flatten, "
                 "GlobalAveragePooling or GlobalMaxPooling layer followed by "
                 "Dense layers",
@@ -391,7 +516,18 @@ def to_fully_convolutional(model: keras.Model) -> keras.Model:
       each `Dense` after it a `Pointwise` (1×1) layer with the same kernel;
     - dropout, noise, activations, `Softmax` and `BatchNormalization` act on
       the channel axis of the maps (softmax over the channels at each
-      position).
+      position);
+    - after a global pooling with `keepdims=True` (the head of
+      `keras.applications.MobileNet`), 1×1 convolutions and `Pointwise`
+      layers are kept, and a `Flatten` (or a `Reshape` to the channels) of the
+      1×1 map is dropped.
+
+    Each new convolution keeps its `Dense` layer's activation, dtype policy,
+    `trainable` flag, bias and activity penalties and bias constraint, and
+    its kernel penalty and constraint where they act on each weight alone
+    (`L1`, `L2`, `NonNeg`; others are left out with a `UserWarning`). A
+    `Dense` layer with LoRA becomes a plain convolution with the merged
+    kernel; a quantized one stops the conversion (convert, then quantize).
 
     The new model's spatial input sizes are `None`. On the original input
     size its output is a map with one position holding the original output:
@@ -401,7 +537,9 @@ def to_fully_convolutional(model: keras.Model) -> keras.Model:
     the map is a sliding-window classifier computed in one pass, sharing the
     body's computation between overlapping windows. This is exact for a body
     with `"valid"` padding; with `"same"` padding the body sees real
-    neighbours instead of zeros near a window's border.
+    neighbours instead of zeros near a window's border, and a global pooling
+    inside the body (squeeze-and-excitation, as in EfficientNet) stays global:
+    it pools the whole larger map, not each window.
 
     Args:
         model: a built functional or `Sequential` Keras model whose output
@@ -441,6 +579,5 @@ def to_fully_convolutional(model: keras.Model) -> keras.Model:
         (1, 5, 13, 10)
     """
     check_graph_model("model", model)
-    if isinstance(model, keras.Sequential):
-        model = as_functional(model)
-    return _convert_functional(model)
+    functional = as_functional(model) if isinstance(model, keras.Sequential) else model
+    return keep_frozen(model, _convert_functional(functional, model))
