@@ -348,7 +348,7 @@ def fold_table(result: dict) -> str:
 
 def fold_overview(results: list[dict]) -> str:
     """`fold_batch_norm`'s inference speed-up on every backend and path, for
-    the tools guide."""
+    the tools guide (narrow enough for a phone)."""
     rows = []
     for result in results:
         for path, timings in (result.get("fold_batch_norm") or {}).items():
@@ -356,25 +356,15 @@ def fold_overview(results: list[dict]) -> str:
                 continue
             rows.append(
                 [
-                    _where(result),
-                    path_label(result, path),
-                    f"{timings[UNFOLDED]['median_s'] * 1e3:.1f}",
-                    f"{timings[FOLDED]['median_s'] * 1e3:.1f}",
+                    f"{_where(result)}, {path_label(result, path)}",
                     fold_cell(result, path),
+                    f"{timings[UNFOLDED]['median_s'] * 1e3:.1f} → "
+                    f"{timings[FOLDED]['median_s'] * 1e3:.1f}",
                 ]
             )
     if not rows:
         return "No result file has the fold measurement yet: run `make bench`."
-    return _table(
-        [
-            "backend",
-            "path",
-            "with batch norm, ms",
-            "folded, ms",
-            "× speed of the unfolded model [95% interval]",
-        ],
-        rows,
-    )
+    return _table(["backend, path", "speed-up [95% interval]", "ms per batch"], rows)
 
 
 def scaling_table(result: dict) -> str:

@@ -189,6 +189,6 @@ def test_the_site_s_tables_are_the_report_of_the_committed_results():
         for path, timings in result["fold_batch_norm"].items()
         if "skipped" not in timings
     ]
-    assert [row.split(" | ")[0].lstrip("| ") for row in fold_rows] == [
+    assert [row.split(",")[0].lstrip("| ") for row in fold_rows] == [
         backend for backend, _ in timed
     ]
