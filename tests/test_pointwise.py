@@ -324,27 +324,42 @@ def test_compute_output_shape_validates_like_build(shape):
     assert str(from_shape.value) == str(from_build.value)
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("filters", [4, 5, 16, 32])
-@pytest.mark.parametrize("activation", ["relu", None])
-def test_inference_and_training_paths_agree(activation, filters):
-    """TensorFlow runs inference as a 1×1 convolution and training as a matmul;
-    PyTorch runs both as a convolution of a transposed view; JAX, both as the
-    matmul. Narrowing, keeping and widening (8 → 4, 5, 16, 32) match NumPy."""
-    x = random_input((2, 5, 6, 8))
-    layer = Pointwise(filters, activation=activation, bias_initializer="random_normal")
+@pytest.mark.parametrize("activation", ["relu", "softmax", None])
+def test_inference_and_training_paths_agree(activation, filters, data_format):
+    """TensorFlow runs channels_last inference as a 1×1 convolution and the
+    rest as a matmul; PyTorch runs both as a convolution (of a transposed view
+    for channels_last); JAX, both as the matmul. Narrowing, keeping and
+    widening (8 → 4, 5, 16, 32) match NumPy."""
+    x = random_input((2, 5, 6, 8) if data_format == "channels_last" else (2, 8, 5, 6))
+    layer = Pointwise(
+        filters,
+        activation=activation,
+        bias_initializer="random_normal",
+        data_format=data_format,
+    )
     inference = keras.ops.convert_to_numpy(layer(x, training=False))
     training = keras.ops.convert_to_numpy(layer(x, training=True))
     kernel, bias = layer.get_weights()
-    expected = numpy_pointwise(x, kernel, bias, activation == "relu", "channels_last")
+    expected = numpy_pointwise(x, kernel, bias, activation == "relu", data_format)
+    if activation == "softmax":  # over the channels, wherever they are
+        axis = -1 if data_format == "channels_last" else 1
+        exponentials = np.exp(expected - expected.max(axis=axis, keepdims=True))
+        expected = exponentials / exponentials.sum(axis=axis, keepdims=True)
     np.testing.assert_allclose(inference, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(training, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("training", [False, True])
 @pytest.mark.parametrize("filters", [4, 16, 32])
-def test_an_empty_batch_on_either_path(filters, training):
+def test_an_empty_batch_on_either_path(filters, training, data_format):
     """The convolution paths (TensorFlow inference, PyTorch both) and the
     matmul give the same empty output."""
-    layer = Pointwise(filters)
-    y = layer(np.zeros((0, 5, 6, 8), "float32"), training=training)
-    assert tuple(y.shape) == (0, 5, 6, filters)
+    layer = Pointwise(filters, data_format=data_format)
+    last = data_format == "channels_last"
+    y = layer(
+        np.zeros((0, 5, 6, 8) if last else (0, 8, 5, 6), "float32"), training=training
+    )
+    assert tuple(y.shape) == ((0, 5, 6, filters) if last else (0, filters, 5, 6))

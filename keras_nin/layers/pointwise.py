@@ -297,13 +297,16 @@ class Pointwise(keras.layers.Dense):
         self.input_spec = keras.layers.InputSpec(
             ndim=len(input_shape), axes={axis: input_channels}
         )
-        # Which computation each path runs, from measurements on 2-D
-        # channels_last images only (benchmarks/, the Benchmarks page): see
-        # `call`. JAX keeps the matmul on both.
-        images = self.data_format == "channels_last" and len(input_shape) == 4
+        # Which computation each path runs, from measurements on 2-D images
+        # (benchmarks/, the Benchmarks page): see `call`. JAX keeps the matmul
+        # on both; so do sequences and volumes, which were not measured.
+        images = len(input_shape) == 4
+        channels_last = self.data_format == "channels_last"
         backend = keras.backend.backend()
-        self._convolve_in_inference = images and backend in ("tensorflow", "torch")
         self._convolve_in_training = images and backend == "torch"
+        self._convolve_in_inference = self._convolve_in_training or (
+            images and backend == "tensorflow" and channels_last
+        )
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         if training:
@@ -337,11 +340,19 @@ class Pointwise(keras.layers.Dense):
             #   matmul's speed, because glibc's malloc handed the freed
             #   outputs back to the system and every call page-faulted them
             #   afresh (18,784 faults a call against 1,708); with tcmalloc,
-            #   1.32×.
+            #   1.32×. channels_first needs no copy to begin with: against
+            #   the batched matmul below, Keras's 1×1 convolution ran
+            #   1.2–2.3× as fast forward and 0.94–1.71× forward+backward
+            #   (one case within noise) at 4 NiN and ResNet shapes.
             kernel = ops.reshape(self.kernel, (1, 1, *self.kernel.shape))
-            outputs = conv_channels_last(inputs, kernel)
-            if self.use_bias:
-                outputs = ops.add(outputs, self.bias)
+            if self.data_format == "channels_last":
+                outputs = conv_channels_last(inputs, kernel)
+                if self.use_bias:
+                    outputs = ops.add(outputs, self.bias)
+            else:
+                outputs = ops.conv(inputs, kernel, data_format="channels_first")
+                if self.use_bias:
+                    outputs = add_channel_bias(outputs, self.bias, self.data_format)
             return apply_activation(self.activation, outputs, self.data_format)
         # One matrix product over the channel axis, on a 2-D or 3-D view of the
         # input: TensorFlow's gradient of a broadcast N-D matmul is slower.
