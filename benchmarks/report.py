@@ -364,7 +364,15 @@ def fold_overview(results: list[dict]) -> str:
             )
     if not rows:
         return "No result file has the fold measurement yet: run `make bench`."
-    return _table(["backend, path", "speed-up [95% interval]", "ms per batch"], rows)
+    machines = sorted(
+        {
+            f"{r['machine']['cpu']} ({r['machine']['cores']} cores)"
+            for r in results
+            if r.get("fold_batch_norm")
+        }
+    )
+    table = _table(["backend, path", "speed-up [95% interval]", "ms per batch"], rows)
+    return table + f"\n\nMeasured by `make bench` on {'; '.join(machines)}."
 
 
 def scaling_table(result: dict) -> str:

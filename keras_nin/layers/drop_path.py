@@ -18,14 +18,17 @@ from keras_nin.layers._registry import register_serializable
 
 @register_serializable
 class DropPath(keras.layers.Layer):
-    """Drop the whole input of a sample with probability `rate`, in training.
+    """Stochastic depth: drop a sample's whole input with probability `rate`.
 
     Put it on the residual branch of a block, before the branch is added to
     the shortcut: in training each sample's branch is either zeroed (with
     probability `rate`: the block is then the identity for that sample) or
     kept and scaled by `1 / (1 - rate)`, so its expected value is unchanged;
-    in inference it is the identity. timm calls it `DropPath`; Keras's
-    `Dropout` with `noise_shape=(batch, 1, 1, 1)` draws the same mask.
+    in inference it is the identity. This is stochastic depth (Huang et al.,
+    2016) in the per-sample form timm calls `DropPath`; Keras's `Dropout`
+    with `noise_shape=(batch, 1, 1, 1)` draws the same mask. `Bottleneck`
+    and `InvertedResidual` take it as `drop_path_rate`; the guide "From
+    theory to tools" trains with it.
 
     Args:
         rate: float in `[0, 1)`, the probability of dropping a sample's input.

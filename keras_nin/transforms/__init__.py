@@ -6,7 +6,7 @@
 - `factorize`: replace a 1×1 convolution or dense layer by a low-rank pair.
 """
 
-from keras_nin.transforms.factorize import break_even_rank, factorize
+from keras_nin.transforms.factorization import break_even_rank, factorize
 from keras_nin.transforms.fold import fold_batch_norm
 from keras_nin.transforms.fully_convolutional import to_fully_convolutional
 

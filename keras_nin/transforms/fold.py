@@ -373,7 +373,8 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
     `UserWarning`. A model frozen as a whole (`trainable=False`) stays frozen.
 
     Batch norms it cannot fold (after a pooling or an activation, on another
-    axis, after a layer whose output is used elsewhere) and blocks with
+    axis, after a layer whose output is used elsewhere or that has LoRA or
+    is quantized) and blocks with
     `normalization="layer"` or `"group"` are kept unchanged and listed in a
     `UserWarning`; so is a model with nothing to fold.
 

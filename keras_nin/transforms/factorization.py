@@ -345,8 +345,8 @@ def factorize(
         ValueError: for a rank that is not in `0 < rank < min(C_in, C_out)`
             or not below the break-even rank (the message gives it), an
             `energy` outside `(0, 1]` or one that needs such a rank, both or
-            neither of `rank` and `energy` for a layer, or unknown layer
-            names.
+            neither of `rank` and `energy` for a layer, unknown layer
+            names, or a layer that is not built, has LoRA or is quantized.
 
     Examples:
         >>> import numpy as np
